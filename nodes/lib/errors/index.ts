@@ -1,0 +1,23 @@
+/**
+ * The one error funnel: every failure that reaches a node becomes a real `Error` whose message names
+ * what is wrong, so Catch nodes and logs read well and nothing secret leaks.
+ */
+
+/** Turns anything thrown (JSONata error objects, strings, Errors) into an `Error`. */
+export function toError(value: unknown, context?: string): Error {
+  let err: Error;
+  if (value instanceof Error) err = value;
+  else if (value && typeof value === 'object' && typeof (value as { message?: unknown }).message === 'string') {
+    err = Object.assign(new Error((value as { message: string }).message), value);
+  } else err = new Error(typeof value === 'string' ? value : `unexpected failure: ${safeStringify(value)}`);
+  if (context && !err.message.startsWith(context)) err.message = `${context}: ${err.message}`;
+  return err;
+}
+
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

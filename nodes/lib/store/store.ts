@@ -1,0 +1,139 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Datastore from 'nedb-promises';
+import { acquireLock } from './lock';
+import { SecretBox } from './secrets';
+
+/** The collections of one store; each is one nedb-promises datastore on disk. */
+export const COLLECTIONS = ['mirror', 'matches', 'jobs', 'log', 'tokens', 'state'] as const;
+export type CollectionName = (typeof COLLECTIONS)[number];
+
+/** Indexes each collection's queries use (nedb compound indexes are field-name arrays). */
+const INDEXES: Record<CollectionName, Array<string | string[]>> = {
+  mirror: [['company', 'entity'], 'key'],
+  matches: [['company', 'kind'], 'status'],
+  jobs: [['company', 'state'], 'kind'],
+  log: [['company', 'kind'], 'sourceId'],
+  tokens: [],
+  state: [],
+};
+
+export type Collection = Datastore<{ _id: string; [field: string]: any }>;
+
+export interface StoreOptions {
+  /** How often each datafile is compacted (nedb appends until then). Default one hour. */
+  compactEveryMs?: number;
+  /** Secret for token encryption; default `QB_STORE_KEY`, else a key file in the store folder. */
+  secret?: string;
+}
+
+interface RawDatastore {
+  compactDatafileAsync(): Promise<void>;
+  setAutocompactionInterval(ms: number): void;
+  stopAutocompaction(): void;
+}
+
+function raw(db: Collection): RawDatastore {
+  return (db as unknown as { __original: RawDatastore }).__original;
+}
+
+/**
+ * The package's durable state under one folder: mirror, matches, jobs (the outbox/queue), log,
+ * tokens (sealed) and state (sync watermarks). One process may open a folder at a time.
+ */
+export class Store {
+  readonly secrets: SecretBox;
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly collections: Record<CollectionName, Collection>,
+    private readonly releaseLock: () => void,
+    secrets: SecretBox,
+  ) {
+    this.secrets = secrets;
+  }
+
+  static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const release = acquireLock(dir);
+    try {
+      const collections = {} as Record<CollectionName, Collection>;
+      for (const name of COLLECTIONS) {
+        const db = Datastore.create({ filename: path.join(dir, `${name}.db`), autoload: false }) as Collection;
+        await db.load();
+        for (const fieldName of INDEXES[name]) await db.ensureIndex({ fieldName: fieldName as string });
+        raw(db).setAutocompactionInterval(Math.max(options.compactEveryMs ?? 3_600_000, 5_000));
+        collections[name] = db;
+      }
+      return new Store(dir, collections, release, SecretBox.forStore(dir, options.secret));
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  get mirror(): Collection { return this.collection('mirror'); }
+  get matches(): Collection { return this.collection('matches'); }
+  get jobs(): Collection { return this.collection('jobs'); }
+  get log(): Collection { return this.collection('log'); }
+  get tokens(): Collection { return this.collection('tokens'); }
+  get state(): Collection { return this.collection('state'); }
+
+  private collection(name: CollectionName): Collection {
+    if (this.closed) throw new Error(`the QuickBooks store ${this.dir} is closed`);
+    return this.collections[name];
+  }
+
+  /**
+   * Rewrites a collection's file and fsyncs it (nedb does not fsync appends). Call after writes that
+   * must survive a power loss, e.g. a rotated refresh token.
+   */
+  async flush(name: CollectionName): Promise<void> {
+    await raw(this.collection(name)).compactDatafileAsync();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const name of COLLECTIONS) {
+      raw(this.collections[name]).stopAutocompaction();
+      await raw(this.collections[name]).compactDatafileAsync();
+    }
+    this.closed = true;
+    this.releaseLock();
+  }
+}
+
+const open = new Map<string, { store: Promise<Store>; users: number }>();
+
+/**
+ * The shared store for a folder: every node of this process that names the same folder gets the same
+ * `Store`; the last `releaseStore` closes it.
+ */
+export function acquireStore(dir: string, options?: StoreOptions): Promise<Store> {
+  const key = path.resolve(dir);
+  const entry = open.get(key);
+  if (entry) {
+    entry.users++;
+    return entry.store;
+  }
+  const store = Store.open(key, options);
+  open.set(key, { store, users: 1 });
+  store.catch(() => open.delete(key));
+  return store;
+}
+
+export async function releaseStore(dir: string): Promise<void> {
+  const key = path.resolve(dir);
+  const entry = open.get(key);
+  if (!entry) return;
+  if (--entry.users > 0) return;
+  open.delete(key);
+  await (await entry.store).close();
+}
+
+/** The store folder: `QB_STORE_DIR`, else `<Node-RED user dir>/quickbooks`. */
+export function storeDir(userDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.QB_STORE_DIR) return path.resolve(env.QB_STORE_DIR);
+  return path.join(userDir ?? process.cwd(), 'quickbooks');
+}

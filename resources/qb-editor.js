@@ -1,0 +1,70 @@
+/*
+ * Shared editor helpers for @qbsync/node-red-quickbooks, loaded by each node's edit dialog from
+ * resources/@qbsync/node-red-quickbooks/qb-editor.js. Admin calls use relative URLs (no leading "/")
+ * so the editor adds httpAdminRoot and the access token.
+ */
+(function () {
+  'use strict';
+  if (window.QBSync) return;
+
+  function t(key) {
+    return RED._('@qbsync/node-red-quickbooks/qb-rule:qb-rule.' + key);
+  }
+
+  function pretty(value) {
+    return value === undefined ? t('test.noResult') : JSON.stringify(value, null, 2);
+  }
+
+  /**
+   * Turns <input id="node-input-<field>"> into a JSONata typedInput (its expand button opens Node-RED's
+   * expression editor), pre-filled with the default rule from rules/, plus a panel that tests the rule
+   * server-side (POST qbsync/rules/test) against the rule's sample or pasted JSON.
+   * options: { field, ruleName: function () -> string, container: selector }
+   */
+  function ruleField(options) {
+    var input = $('#node-input-' + options.field);
+    input.typedInput({ types: ['jsonata'] });
+    var panel = $(options.container).addClass('qb-rule-panel');
+    panel.empty();
+    var buttons = $('<div class="form-row" style="display:flex; gap:6px;"></div>').appendTo(panel);
+    var reset = $('<button type="button" class="red-ui-button red-ui-button-small"></button>')
+      .text(t('test.reset')).appendTo(buttons);
+    var test = $('<button type="button" class="red-ui-button red-ui-button-small"></button>')
+      .text(t('test.run')).appendTo(buttons);
+    $('<label style="width:auto"></label>').text(t('test.sample')).appendTo(panel);
+    var sample = $('<textarea class="qb-rule-sample" rows="8" style="width:100%; font-family:monospace;"></textarea>')
+      .appendTo(panel);
+    var result = $('<pre class="qb-rule-result" style="max-height:200px; overflow:auto; white-space:pre-wrap;"></pre>')
+      .appendTo(panel);
+
+    function loadDefault(overwrite) {
+      var name = options.ruleName();
+      if (!name) return;
+      $.getJSON('qbsync/rules/' + encodeURIComponent(name)).done(function (rule) {
+        if (overwrite || !input.typedInput('value')) input.typedInput('value', rule.source);
+        if (overwrite || !sample.val()) sample.val(rule.samples && rule.samples[0] ? pretty(rule.samples[0].input) : '{}');
+      });
+    }
+
+    reset.on('click', function () { loadDefault(true); });
+    test.on('click', function () {
+      result.removeClass('qb-rule-error').text(t('test.running'));
+      $.ajax({
+        url: 'qbsync/rules/test',
+        method: 'POST',
+        contentType: 'application/json',
+        data: JSON.stringify({ name: options.ruleName(), expression: input.typedInput('value'), sample: sample.val() }),
+      }).done(function (outcome) {
+        if (outcome.ok) result.css('color', '').text(pretty(outcome.result));
+        else result.css('color', '#c00').text(outcome.error.message);
+      }).fail(function (xhr) {
+        var body = xhr.responseJSON;
+        result.css('color', '#c00').text(body && body.error ? body.error.message : xhr.statusText);
+      });
+    });
+    loadDefault(false);
+    return { reload: function () { loadDefault(true); } };
+  }
+
+  window.QBSync = { ruleField: ruleField };
+})();

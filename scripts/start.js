@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// `npm start`: Node-RED 4.1 with this package loaded from the checkout and the shipped flows.
+'use strict';
+const { spawn } = require('node:child_process');
+const path = require('node:path');
+const { prepareUserDir, userDirFromEnv } = require('./userdir');
+
+const userDir = userDirFromEnv();
+const { deployed } = prepareUserDir(userDir);
+if (deployed > 0) console.log(`[qbsync] first start: deployed ${deployed} nodes from flows/ into ${userDir}/flows.json`);
+console.log(`[qbsync] Node-RED user directory: ${userDir}`);
+
+const red = require.resolve('node-red/red.js');
+const child = spawn(
+  process.execPath,
+  [red, '--userDir', userDir, '--settings', path.join(__dirname, 'settings.js'), ...process.argv.slice(2)],
+  { stdio: 'inherit', env: process.env },
+);
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
