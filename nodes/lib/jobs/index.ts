@@ -1,0 +1,2 @@
+export { Outbox } from './outbox';
+export type { Job, JobError, JobSpec, JobState } from './outbox';

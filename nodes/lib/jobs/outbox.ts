@@ -1,0 +1,196 @@
+import type { Store } from '../store';
+
+/**
+ * queued → approved → sent → complete | error | skipped. A job waits in `queued` for an admin's
+ * approval unless its queue approves by itself; `sent` is written (and awaited) before the request
+ * leaves, so after a crash a `sent` job is known to have an unknown outcome.
+ */
+export type JobState = 'queued' | 'approved' | 'sent' | 'complete' | 'error' | 'skipped';
+
+export interface JobError {
+  code?: string;
+  message: string;
+  /** QuickBooks' own status code (qbXML statusCode or the QBO Fault code). */
+  statusCode?: string | number;
+}
+
+export interface JobSpec {
+  /** The idempotency key from the source record, e.g. "invoice:so-1001": one job per key, ever. */
+  key: string;
+  kind: string;
+  /** Dependency order: lower ranks go first (lists 0, invoices 1, payments 2). */
+  rank?: number;
+  /** Keys of jobs that must be complete before this one is sent. */
+  dependsOn?: string[];
+  sourceId?: string;
+  payload: unknown;
+  /** Free text for the review queue, e.g. "Invoice SO-1001 for Oyster Bay Co". */
+  summary?: string;
+}
+
+export interface Job extends Required<Omit<JobSpec, 'summary'>> {
+  _id: string;
+  company: string;
+  summary: string;
+  state: JobState;
+  attempts: number;
+  /** Bumped each time the source record changes, so an update follows a create. */
+  version: number;
+  /** Sent without a known answer (crash, dropped session): look up before adding again. */
+  uncertain: boolean;
+  result?: Record<string, unknown>;
+  error?: JobError;
+  createdAt: string;
+  updatedAt: string;
+  sentAt?: string;
+  completedAt?: string;
+  history: Array<{ at: string; state: JobState; note?: string }>;
+}
+
+const HISTORY_LIMIT = 20;
+const OPEN: JobState[] = ['queued', 'approved', 'error'];
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The durable queue of one company's writes and imports (the outbox), in the store's `jobs`
+ * collection. Job ids are `<company>|<key>`, so the store itself refuses a second job for one source
+ * record.
+ */
+export class Outbox {
+  constructor(
+    private readonly store: Store,
+    readonly company: string,
+    private readonly options: { autoApprove?: boolean; maxAttempts?: number } = {},
+  ) {}
+
+  private id(key: string): string {
+    return `${this.company}|${key}`;
+  }
+
+  /**
+   * Queues a job for a source record, once. A repeat of the same key returns the existing job; when its
+   * payload changed and the job has not been sent yet, the payload is replaced (and its version bumped).
+   */
+  async enqueue(spec: JobSpec): Promise<{ job: Job; created: boolean; changed: boolean }> {
+    const existing = (await this.store.jobs.findOne({ _id: this.id(spec.key) })) as Job | null;
+    if (existing) {
+      if (sameJson(existing.payload, spec.payload) || !OPEN.includes(existing.state)) return { job: existing, created: false, changed: false };
+      const state: JobState = existing.state === 'error' ? (this.options.autoApprove ? 'approved' : 'queued') : existing.state;
+      const job = await this.update(existing, { payload: spec.payload, dependsOn: spec.dependsOn ?? existing.dependsOn, version: existing.version + 1, state, error: undefined }, 'source changed');
+      return { job, created: false, changed: true };
+    }
+    const at = now();
+    const state: JobState = this.options.autoApprove ? 'approved' : 'queued';
+    const job: Job = {
+      _id: this.id(spec.key), company: this.company, key: spec.key, kind: spec.kind, rank: spec.rank ?? 0,
+      dependsOn: spec.dependsOn ?? [], sourceId: spec.sourceId ?? spec.key, payload: spec.payload,
+      summary: spec.summary ?? spec.key, state, attempts: 0, version: 1, uncertain: false,
+      createdAt: at, updatedAt: at, history: [{ at, state }],
+    };
+    try {
+      await this.store.jobs.insert(job);
+      return { job, created: true, changed: false };
+    } catch (err) {
+      if (!/unique constraint/i.test(String((err as Error).message))) throw err;
+      return this.enqueue(spec); // lost a race with a concurrent enqueue of the same key
+    }
+  }
+
+  async get(key: string): Promise<Job | null> {
+    return (await this.store.jobs.findOne({ _id: this.id(key) })) as Job | null;
+  }
+
+  async list(filter: { state?: JobState | JobState[]; kind?: string } = {}): Promise<Job[]> {
+    const query: Record<string, unknown> = { company: this.company };
+    if (filter.state) query.state = Array.isArray(filter.state) ? { $in: filter.state } : filter.state;
+    if (filter.kind) query.kind = filter.kind;
+    return (await this.store.jobs.find(query).sort({ rank: 1, createdAt: 1 })) as Job[];
+  }
+
+  /** An admin approves queued jobs (or jobs in error, to retry them). Returns how many changed. */
+  async approve(keys: string[]): Promise<number> {
+    return this.transition(keys, ['queued', 'error'], 'approved', 'approved');
+  }
+
+  /** An admin skips jobs that are not sent yet; they are never sent. */
+  async skip(keys: string[]): Promise<number> {
+    return this.transition(keys, ['queued', 'approved', 'error'], 'skipped', 'skipped');
+  }
+
+  private async transition(keys: string[], from: JobState[], to: JobState, note: string): Promise<number> {
+    let n = 0;
+    for (const key of keys) {
+      const job = await this.get(key);
+      if (!job || !from.includes(job.state)) continue;
+      await this.update(job, { state: to, error: undefined }, note);
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Approved jobs whose dependencies are complete, in dependency order (rank, then age). A job whose
+   * dependency failed or was skipped stays put until an admin acts.
+   */
+  async ready(limit = Number.POSITIVE_INFINITY): Promise<Job[]> {
+    const approved = (await this.store.jobs.find({ company: this.company, state: 'approved' }).sort({ rank: 1, createdAt: 1 })) as Job[];
+    const depKeys = [...new Set(approved.flatMap((j) => j.dependsOn))];
+    const deps = depKeys.length
+      ? ((await this.store.jobs.find({ _id: { $in: depKeys.map((k) => this.id(k)) } })) as Job[])
+      : [];
+    const complete = new Set(deps.filter((d) => d.state === 'complete').map((d) => d.key));
+    const out: Job[] = [];
+    for (const job of approved) {
+      if (job.dependsOn.every((k) => complete.has(k))) out.push(job);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** Written and awaited before the request leaves: from here the outcome may be unknown. */
+  async markSent(job: Job): Promise<Job> {
+    return this.update(job, { state: 'sent', attempts: job.attempts + 1, sentAt: now() }, `attempt ${job.attempts + 1}`);
+  }
+
+  async complete(job: Job, result: Record<string, unknown>, note?: string): Promise<Job> {
+    return this.update(job, { state: 'complete', result, error: undefined, uncertain: false, completedAt: now() }, note);
+  }
+
+  /**
+   * Records a failure. A retryable one goes back to `approved` (with `uncertain` when the request may
+   * have been applied) until the attempts run out; anything else is an `error` for an admin.
+   */
+  async fail(job: Job, error: JobError, options: { retryable?: boolean; uncertain?: boolean } = {}): Promise<Job> {
+    const maxAttempts = this.options.maxAttempts ?? 5;
+    const retry = options.retryable === true && job.attempts < maxAttempts;
+    return this.update(job, { state: retry ? 'approved' : 'error', error, uncertain: options.uncertain ?? job.uncertain }, error.message);
+  }
+
+  /**
+   * Start-up recovery: jobs left `sent` by a crash or a dropped session go back to `approved`, marked
+   * uncertain, so the sender looks them up in QuickBooks before adding them again.
+   */
+  async recoverSent(): Promise<number> {
+    const sent = (await this.store.jobs.find({ company: this.company, state: 'sent' })) as Job[];
+    for (const job of sent) await this.update(job, { state: 'approved', uncertain: true }, 'outcome unknown; will look up before re-sending');
+    return sent.length;
+  }
+
+  private async update(job: Job, changes: Partial<Job>, note?: string): Promise<Job> {
+    const at = now();
+    const next: Job = { ...job, ...changes, updatedAt: at };
+    for (const k of Object.keys(changes) as Array<keyof Job>) if (changes[k] === undefined) delete next[k];
+    if (changes.state && changes.state !== job.state || note) {
+      next.history = [...job.history, { at, state: next.state, ...(note ? { note } : {}) }].slice(-HISTORY_LIMIT);
+    }
+    await this.store.jobs.update({ _id: job._id }, next);
+    return next;
+  }
+}

@@ -1,0 +1,4 @@
+export { ISSUES, MISSING_KEY, NOT_FOUND, APP_DUPLICATE, QB_DUPLICATE, NAME_TAKEN } from './issues';
+export type { IssueCode, IssueText, MatchKind } from './issues';
+export { matchByKey, summarize } from './join';
+export type { KeyedRecord, MatchOutcome } from './join';

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Outbox } from '../../../nodes/lib/jobs';
+import { Store } from '../../../nodes/lib/store';
+import { tempDir } from '../../support/tmp';
+
+const tmp = tempDir();
+let store: Store;
+let n = 0;
+before(async () => {
+  store = await Store.open(path.join(tmp.dir, 'store'));
+});
+after(async () => {
+  await store.close();
+  tmp.cleanup();
+});
+const outbox = (autoApprove = false) => new Outbox(store, `co-${++n}`, { autoApprove, maxAttempts: 3 });
+
+describe('outbox', () => {
+  it('queues one job per source key, ever: a repeat returns the existing job', async () => {
+    const ob = outbox();
+    const a = await ob.enqueue({ key: 'invoice:so-1', kind: 'invoice.add', payload: { DocNumber: 'SO-1' } });
+    const b = await ob.enqueue({ key: 'invoice:so-1', kind: 'invoice.add', payload: { DocNumber: 'SO-1' } });
+    assert.equal(a.created, true);
+    assert.equal(b.created, false);
+    assert.equal((await ob.list()).length, 1);
+  });
+
+  it('concurrent enqueues of one key make one job', async () => {
+    const ob = outbox();
+    const results = await Promise.all(Array.from({ length: 10 }, () => ob.enqueue({ key: 'customer:c1', kind: 'customer.add', payload: { Name: 'A' } })));
+    assert.equal(results.filter((r) => r.created).length, 1);
+    assert.equal((await ob.list()).length, 1);
+  });
+
+  it('waits for approval unless the queue approves by itself', async () => {
+    assert.equal((await outbox().enqueue({ key: 'k', kind: 'x', payload: 1 })).job.state, 'queued');
+    assert.equal((await outbox(true).enqueue({ key: 'k', kind: 'x', payload: 1 })).job.state, 'approved');
+  });
+
+  it('a changed source replaces the payload of a job not yet sent and bumps its version', async () => {
+    const ob = outbox();
+    await ob.enqueue({ key: 'invoice:so-2', kind: 'invoice.add', payload: { qty: 1 } });
+    const r = await ob.enqueue({ key: 'invoice:so-2', kind: 'invoice.add', payload: { qty: 2 } });
+    assert.deepEqual([r.changed, r.job.version, r.job.payload], [true, 2, { qty: 2 }]);
+  });
+
+  it('a complete job is never re-queued by a repeat', async () => {
+    const ob = outbox(true);
+    const { job } = await ob.enqueue({ key: 'p:1', kind: 'payment.add', payload: { a: 1 } });
+    await ob.complete(await ob.markSent(job), { qbId: '99' });
+    const again = await ob.enqueue({ key: 'p:1', kind: 'payment.add', payload: { a: 2 } });
+    assert.deepEqual([again.job.state, again.changed, again.job.result], ['complete', false, { qbId: '99' }]);
+  });
+
+  it('approve and skip move only the jobs they apply to', async () => {
+    const ob = outbox();
+    for (const k of ['a', 'b', 'c']) await ob.enqueue({ key: k, kind: 'x', payload: k });
+    assert.equal(await ob.approve(['a', 'b', 'missing']), 2);
+    assert.equal(await ob.skip(['b', 'c']), 2);
+    assert.deepEqual((await ob.list()).map((j) => [j.key, j.state]), [['a', 'approved'], ['b', 'skipped'], ['c', 'skipped']]);
+    assert.equal(await ob.approve(['c']), 0, 'a skipped job stays skipped');
+  });
+
+  it('ready() gives approved jobs in dependency order, holding those whose dependencies are not complete', async () => {
+    const ob = outbox(true);
+    await ob.enqueue({ key: 'payment:p1', kind: 'payment.add', rank: 2, dependsOn: ['invoice:i1'], payload: 3 });
+    await ob.enqueue({ key: 'invoice:i1', kind: 'invoice.add', rank: 1, dependsOn: ['customer:c1'], payload: 2 });
+    await ob.enqueue({ key: 'customer:c1', kind: 'customer.add', rank: 0, payload: 1 });
+    assert.deepEqual((await ob.ready()).map((j) => j.key), ['customer:c1']);
+    const c = (await ob.get('customer:c1'))!;
+    await ob.complete(await ob.markSent(c), { qbId: '1' });
+    assert.deepEqual((await ob.ready()).map((j) => j.key), ['invoice:i1']);
+  });
+
+  it('markSent is persisted before sending; recoverSent marks such jobs uncertain and re-approves them', async () => {
+    const ob = outbox(true);
+    const { job } = await ob.enqueue({ key: 'invoice:so-9', kind: 'invoice.add', payload: {} });
+    await ob.markSent(job);
+    const fresh = new Outbox(store, ob.company, { autoApprove: true });
+    assert.equal((await fresh.get('invoice:so-9'))!.state, 'sent');
+    assert.equal(await fresh.recoverSent(), 1);
+    const recovered = (await fresh.get('invoice:so-9'))!;
+    assert.deepEqual([recovered.state, recovered.uncertain, recovered.attempts], ['approved', true, 1]);
+  });
+
+  it('retryable failures go back to approved until attempts run out, then error with QuickBooks\' code', async () => {
+    const ob = outbox(true);
+    let { job } = await ob.enqueue({ key: 'k', kind: 'x', payload: {} });
+    for (let i = 0; i < 3; i++) job = await ob.fail(await ob.markSent(job), { message: 'throttled', statusCode: 429 }, { retryable: true });
+    assert.deepEqual([job.state, job.attempts, job.error?.statusCode], ['error', 3, 429]);
+  });
+
+  it('a non-retryable failure is an error an admin can approve again', async () => {
+    const ob = outbox(true);
+    const { job } = await ob.enqueue({ key: 'k', kind: 'x', payload: {} });
+    const failed = await ob.fail(await ob.markSent(job), { message: 'The name supplied already exists.', statusCode: 3100 });
+    assert.equal(failed.state, 'error');
+    assert.equal(await ob.approve(['k']), 1);
+    assert.equal((await ob.get('k'))!.error, undefined);
+  });
+
+  it('keeps a bounded history of state changes', async () => {
+    const ob = outbox(true);
+    let { job } = await ob.enqueue({ key: 'k', kind: 'x', payload: {} });
+    job = await ob.complete(await ob.markSent(job), { qbId: '1' });
+    assert.deepEqual(job.history.map((h) => h.state), ['approved', 'sent', 'complete']);
+  });
+});
