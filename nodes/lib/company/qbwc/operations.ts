@@ -1,0 +1,288 @@
+import { credentialChecker } from './credentials';
+import { SessionStore, type QbwcSession } from './sessions';
+import type { QbwcWorkSource, SessionEndReason } from './work-source';
+
+/** Log sink; messages never contain passwords or qbXML bodies. */
+export type QbwcLogger = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+export interface QbwcOperationsOptions {
+  workSource: QbwcWorkSource;
+  username: string;
+  password: string;
+  /** Idle timeout of a session (default 10 minutes). */
+  idleTimeoutMs?: number;
+  /** serverVersion answer (shown in the Web Connector's "More Information"). */
+  serverVersion?: string;
+  /** Oldest Web Connector version accepted (e.g. "2.1"); older clients get "O:<version>". */
+  minClientVersion?: string;
+  /** authenticate entry [2] when answering "busy": seconds to postpone the next update. */
+  busyPostponeSeconds?: number;
+  /** authenticate entry [3]: MinimumRunEveryNSeconds enforced by the Web Connector. */
+  minRunEverySeconds?: number;
+  log?: QbwcLogger;
+}
+
+/** Answers for tickets the service does not know (never crash, never null). */
+export const UNKNOWN_TICKET_MESSAGE = 'Unknown or expired ticket; run the update again.';
+export const INVALID_USER_MESSAGE = 'Invalid username or password.';
+export const NO_REQUEST_MESSAGE = 'No request is ready for this session.';
+export const NO_ERROR_MESSAGE = 'No error recorded for this session.';
+export const DEFAULT_SERVER_VERSION = '@qbsync/node-red-quickbooks Web Connector service 0.1.0';
+/** Negative receiveResponseXML answer used when the service itself fails or the ticket is unknown. */
+export const ERROR_PERCENT = -1;
+
+const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
+const MAX_REJECTED_TICKETS = 256;
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Compares dotted version strings numerically ("2.3.0.215" vs "2.1"); non-numeric parts count as 0. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map((p) => Number.parseInt(p, 10) || 0);
+  const pb = b.split('.').map((p) => Number.parseInt(p, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/**
+ * The Web Connector callbacks with the real client's semantics, independent of SOAP and HTTP.
+ * Every method resolves (never rejects) with a value of the documented type.
+ */
+export class QbwcOperations {
+  readonly sessions: SessionStore;
+  private readonly work: QbwcWorkSource;
+  private readonly checkCredentials: (user: string, pass: string) => boolean;
+  private readonly log: QbwcLogger;
+  private readonly pending = new Set<Promise<unknown>>();
+  /** Tickets answered "nvu" (bounded, oldest dropped): closeConnection then names the reason. No session is kept for them. */
+  private readonly rejected = new Set<string>();
+
+  constructor(private readonly options: QbwcOperationsOptions) {
+    this.work = options.workSource;
+    this.checkCredentials = credentialChecker(options.username, options.password);
+    this.log = options.log ?? (() => undefined);
+    this.sessions = new SessionStore({
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      onExpire: (s) => this.onExpire(s),
+    });
+  }
+
+  serverVersion(): string {
+    return this.options.serverVersion ?? DEFAULT_SERVER_VERSION;
+  }
+
+  clientVersion(version: string): string {
+    const min = this.options.minClientVersion;
+    if (min && version && compareVersions(version, min) < 0) return `O:${min}`;
+    return '';
+  }
+
+  async authenticate(user: string, pass: string): Promise<string[]> {
+    const ticket = SessionStore.newTicket();
+    if (!this.checkCredentials(user, pass)) {
+      this.log('warn', 'Web Connector authentication failed (invalid username or password)');
+      this.rejected.add(ticket);
+      if (this.rejected.size > MAX_REJECTED_TICKETS) this.rejected.delete(this.rejected.values().next().value as string);
+      return [ticket, 'nvu'];
+    }
+    if (this.sessions.running()) {
+      this.sessions.create('busy', ticket);
+      return this.withHints([ticket, 'busy'], this.options.busyPostponeSeconds);
+    }
+    // Reserve before awaiting, so a concurrent authenticate sees this one and answers "busy".
+    const session = this.sessions.create('pending', ticket);
+    let hasWork: boolean;
+    try {
+      hasWork = await this.work.hasWork();
+    } catch (err) {
+      return this.failStart(session, 'Could not check for queued work', err, false);
+    }
+    if (!hasWork) {
+      session.phase = 'none';
+      return this.withHints([ticket, 'none']);
+    }
+    try {
+      await this.work.beginSession(ticket);
+    } catch (err) {
+      return this.failStart(session, 'Could not start the session', err, true);
+    }
+    session.phase = 'active';
+    this.log('info', `Web Connector session started (ticket ${ticket.slice(0, 8)}…)`);
+    return this.withHints([ticket, this.work.companyFile ?? '']);
+  }
+
+  async sendRequestXML(
+    ticket: string,
+    hcpResponse: string,
+    companyFile: string,
+    country: string,
+    major: number,
+    minor: number,
+  ): Promise<string> {
+    const session = this.activeSession(ticket);
+    if (!session) return '';
+    let request: string | null;
+    try {
+      request = await this.work.nextRequest(ticket, {
+        hcpResponse,
+        companyFile,
+        country,
+        qbXMLMajorVersion: major,
+        qbXMLMinorVersion: minor,
+      });
+    } catch (err) {
+      session.lastError = `Could not prepare the next request: ${messageOf(err)}`;
+      this.log('error', session.lastError);
+      return '';
+    }
+    if (typeof request !== 'string' || request === '') {
+      session.lastError = this.workLastError(ticket) || NO_REQUEST_MESSAGE;
+      return '';
+    }
+    session.requests++;
+    return request;
+  }
+
+  async receiveResponseXML(ticket: string, xml: string, hresult: string, message: string): Promise<number> {
+    const session = this.activeSession(ticket);
+    if (!session) return ERROR_PERCENT;
+    session.responses++;
+    if (hresult) session.lastError = `${hresult}: ${message || 'the request processor failed'}`;
+    let percent: number;
+    try {
+      ({ percent } = await this.work.handleResponse(ticket, { xml, hresult, message }));
+    } catch (err) {
+      session.lastError = `Could not process the response: ${messageOf(err)}`;
+      this.log('error', session.lastError);
+      return ERROR_PERCENT;
+    }
+    if (typeof percent !== 'number' || !Number.isFinite(percent)) {
+      session.lastError = `The work source returned an invalid progress value (${String(percent)})`;
+      this.log('error', session.lastError);
+      return ERROR_PERCENT;
+    }
+    if (percent < 0) {
+      const negative = Math.min(-1, Math.trunc(percent));
+      session.lastError = this.workLastError(ticket) || session.lastError || 'The request failed.';
+      return negative;
+    }
+    const clamped = Math.min(100, Math.floor(percent));
+    session.percent = Math.max(session.percent, clamped);
+    return session.percent;
+  }
+
+  async connectionError(ticket: string, hresult: string, message: string): Promise<string> {
+    const session = this.sessions.touch(ticket);
+    if (!session) return 'done';
+    session.lastError = `${hresult || 'connection error'}: ${message || 'QuickBooks could not be opened'}`;
+    this.log('warn', `Web Connector could not open QuickBooks: ${session.lastError}`);
+    if (session.phase === 'active' || session.phase === 'pending') {
+      session.phase = 'ended';
+      try {
+        await this.work.connectionError(ticket, hresult, message);
+      } catch (err) {
+        this.log('error', `connectionError handler failed: ${messageOf(err)}`);
+      }
+      await this.endSession(ticket, 'error');
+    }
+    return 'done';
+  }
+
+  getLastError(ticket: string): string {
+    const session = this.sessions.touch(ticket);
+    if (!session) return UNKNOWN_TICKET_MESSAGE;
+    return session.lastError || this.workLastError(ticket) || NO_ERROR_MESSAGE;
+  }
+
+  async closeConnection(ticket: string): Promise<string> {
+    const session = this.sessions.remove(ticket);
+    if (!session) return this.rejected.delete(ticket) ? INVALID_USER_MESSAGE : UNKNOWN_TICKET_MESSAGE;
+    switch (session.phase) {
+      case 'none':
+        return 'OK: nothing to do.';
+      case 'busy':
+        return 'Another Web Connector session for this company is running; try again later.';
+      case 'ended':
+        return `Ended: ${session.lastError || 'the session ended with an error'}`;
+      default: {
+        const summary = await this.endSession(ticket, 'closed');
+        return summary || 'OK';
+      }
+    }
+  }
+
+  getInteractiveURL(): string {
+    return '';
+  }
+
+  interactiveDone(): string {
+    return 'Done';
+  }
+
+  interactiveRejected(): string {
+    return 'OK';
+  }
+
+  /** Ends every session (reason 'expired' for those doing work) and waits for the work source. */
+  async close(): Promise<void> {
+    const ends = this.sessions
+      .clear()
+      .filter((s) => s.phase === 'active' || s.phase === 'pending')
+      .map((s) => this.endSession(s.ticket, 'expired'));
+    await Promise.all([...ends, ...this.pending]);
+  }
+
+  private activeSession(ticket: string): QbwcSession | undefined {
+    const session = this.sessions.touch(ticket);
+    return session && session.phase === 'active' ? session : undefined;
+  }
+
+  private withHints(answer: [string, string], postponeSeconds?: number): string[] {
+    const minRun = this.options.minRunEverySeconds;
+    const out: string[] = [...answer];
+    if (postponeSeconds || minRun) out.push(postponeSeconds ? String(postponeSeconds) : '');
+    if (minRun) out.push(String(minRun));
+    return out;
+  }
+
+  /** The work source failed during authenticate: answer "busy" (try again later) and record why. */
+  private async failStart(session: QbwcSession, what: string, err: unknown, begun: boolean): Promise<string[]> {
+    session.lastError = `${what}: ${messageOf(err)}`;
+    this.log('error', session.lastError);
+    session.phase = 'busy';
+    if (begun) await this.endSession(session.ticket, 'error');
+    return this.withHints([session.ticket, 'busy'], this.options.busyPostponeSeconds);
+  }
+
+  private workLastError(ticket: string): string {
+    try {
+      const text = this.work.lastError(ticket);
+      return typeof text === 'string' ? text : '';
+    } catch (err) {
+      return `Could not read the last error: ${messageOf(err)}`;
+    }
+  }
+
+  private async endSession(ticket: string, reason: SessionEndReason): Promise<string> {
+    try {
+      const summary = await this.work.endSession(ticket, reason);
+      return typeof summary === 'string' ? summary : '';
+    } catch (err) {
+      this.log('error', `Ending the session failed: ${messageOf(err)}`);
+      return `Session ended; the work source reported: ${messageOf(err)}`;
+    }
+  }
+
+  private onExpire(session: QbwcSession): void {
+    if (session.phase !== 'active' && session.phase !== 'pending') return;
+    this.log('warn', `Web Connector session expired without closeConnection (ticket ${session.ticket.slice(0, 8)}…)`);
+    const p = this.endSession(session.ticket, 'expired');
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+}
