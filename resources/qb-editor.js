@@ -8,7 +8,7 @@
   if (window.QBSync) return;
 
   function t(key) {
-    return RED._('@qbsync/node-red-quickbooks/qb-rule:qb-rule.' + key);
+    return RED._('@qbsync/node-red-quickbooks/qb-rule:qb-rule.test.' + key.replace(/^test\./, ''));
   }
 
   function pretty(value) {
@@ -66,5 +66,23 @@
     return { reload: function () { loadDefault(true); } };
   }
 
-  window.QBSync = { ruleField: ruleField };
+  /**
+   * The connection rows every QuickBooks node has: an edition select (Online | Desktop) that shows the
+   * matching config-node input (#node-input-qbo: qbo-connection, #node-input-qbwc: qbwc-server).
+   * Returns a function giving the current edition ('qbo' or 'qbd').
+   */
+  function connectionField(onChange) {
+    var select = $('#node-input-edition');
+    function show() {
+      var qbd = select.val() === 'qbd';
+      $('.qb-row-qbo').toggle(!qbd);
+      $('.qb-row-qbwc').toggle(qbd);
+      if (onChange) onChange(qbd ? 'qbd' : 'qbo');
+    }
+    select.on('change', show);
+    show();
+    return function () { return select.val() === 'qbd' ? 'qbd' : 'qbo'; };
+  }
+
+  window.QBSync = { ruleField: ruleField, connectionField: connectionField };
 })();

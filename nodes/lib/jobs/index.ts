@@ -1,2 +1,4 @@
 export { Outbox } from './outbox';
 export type { Job, JobError, JobSpec, JobState } from './outbox';
+export { RANK } from './kinds';
+export type { ImportKind, ImportPayload, JobKind, WriteEntity, WriteKind, WritePayload, WriteResult } from './kinds';

@@ -26,9 +26,14 @@ export interface JobSpec {
   payload: unknown;
   /** Free text for the review queue, e.g. "Invoice SO-1001 for Oyster Bay Co". */
   summary?: string;
+  /**
+   * A changed payload re-opens a complete job (an update of the record it created, e.g. an order
+   * changed before it is closed); its result (the QuickBooks id) is kept for the update.
+   */
+  reopenOnChange?: boolean;
 }
 
-export interface Job extends Required<Omit<JobSpec, 'summary'>> {
+export interface Job extends Required<Omit<JobSpec, 'summary' | 'reopenOnChange'>> {
   _id: string;
   company: string;
   summary: string;
@@ -81,8 +86,10 @@ export class Outbox {
   async enqueue(spec: JobSpec): Promise<{ job: Job; created: boolean; changed: boolean }> {
     const existing = (await this.store.jobs.findOne({ _id: this.id(spec.key) })) as Job | null;
     if (existing) {
-      if (sameJson(existing.payload, spec.payload) || !OPEN.includes(existing.state)) return { job: existing, created: false, changed: false };
-      const state: JobState = existing.state === 'error' ? (this.options.autoApprove ? 'approved' : 'queued') : existing.state;
+      const reopen = spec.reopenOnChange === true && existing.state === 'complete';
+      if (sameJson(existing.payload, spec.payload) || (!OPEN.includes(existing.state) && !reopen)) return { job: existing, created: false, changed: false };
+      const fresh: JobState = this.options.autoApprove ? 'approved' : 'queued';
+      const state: JobState = existing.state === 'error' || reopen ? fresh : existing.state;
       const job = await this.update(existing, { payload: spec.payload, dependsOn: spec.dependsOn ?? existing.dependsOn, version: existing.version + 1, state, error: undefined }, 'source changed');
       return { job, created: false, changed: true };
     }

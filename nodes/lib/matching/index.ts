@@ -2,3 +2,7 @@ export { ISSUES, MISSING_KEY, NOT_FOUND, APP_DUPLICATE, QB_DUPLICATE, NAME_TAKEN
 export type { IssueCode, IssueText, MatchKind } from './issues';
 export { matchByKey, summarize } from './join';
 export type { KeyedRecord, MatchOutcome } from './join';
+export { MatchBook, toIssue } from './book';
+export type { MatchDoc, MatchIssue } from './book';
+export { Matcher, keyOf } from './matcher';
+export type { AppRecord, MatchReport } from './matcher';

@@ -1,4 +1,5 @@
 import jsonata from 'jsonata';
+import { BAIL, compileFastPath } from './fastpath';
 import { RULE_FUNCTIONS } from './functions';
 
 /** Guardrails applied to every rule so a runaway admin rule fails instead of hanging Node-RED. */
@@ -12,6 +13,15 @@ export interface RuleLimits {
 }
 
 export const DEFAULT_LIMITS: Readonly<RuleLimits> = Object.freeze({ timeout: 1000, stack: 300, sequence: 1_000_000 });
+
+/** How a rule is run, beside its limits. */
+export interface RuleOptions {
+  /**
+   * Compile simple rules to a synchronous fast path (see `fastpath.ts`); default true. False forces
+   * every evaluation through JSONata, e.g. to measure or to compare against it.
+   */
+  fastPath?: boolean;
+}
 
 /** The longest rule text accepted; rules are expressions, not programs. */
 export const MAX_RULE_LENGTH = 64 * 1024;
@@ -57,11 +67,14 @@ function toRuleError(rule: string, phase: 'syntax' | 'evaluation', failure: unkn
  */
 export class Rule {
   private readonly expression: jsonata.Expression;
+  /** The expression as a plain function for the inputs it handles (else BAIL), or null. */
+  private readonly fast: ((input: unknown) => unknown) | null = null;
 
   constructor(
     readonly name: string,
     readonly source: string,
     readonly limits: RuleLimits = DEFAULT_LIMITS,
+    options: RuleOptions = {},
   ) {
     if (typeof source !== 'string' || source.trim() === '') {
       throw new RuleError(`Rule "${name}" is empty`, name);
@@ -75,10 +88,33 @@ export class Rule {
       throw toRuleError(name, 'syntax', failure);
     }
     for (const fn of RULE_FUNCTIONS) this.expression.registerFunction(fn.name, fn.implementation, fn.signature);
+    // JSONata's path evaluation builds one-item sequences, which a `sequence` limit below 1 refuses.
+    const sequenceOk = !limits.sequence || limits.sequence >= 1;
+    if (options.fastPath !== false && sequenceOk) {
+      this.fast = compileFastPath(this.expression.ast(), { maxDepth: limits.stack });
+    }
+  }
+
+  /** True when the rule compiled to a fast path (it may still hand some inputs to JSONata). */
+  get hasFastPath(): boolean {
+    return this.fast !== null;
+  }
+
+  /**
+   * Evaluates the rule synchronously through its fast path: the result `evaluate` would give, or
+   * `BAIL` when there is no fast path or this input needs JSONata (then call `evaluate`).
+   */
+  evaluateSync(input: unknown): unknown | typeof BAIL {
+    if (this.fast === null) return BAIL;
+    const result = this.fast(input);
+    if (result === BAIL) return BAIL;
+    return result !== null && typeof result === 'object' ? normalizeResult(result) : result;
   }
 
   /** Evaluates the rule against one input document; failures become a `RuleError` naming the rule. */
   async evaluate(input: unknown): Promise<unknown> {
+    const quick = this.evaluateSync(input);
+    if (quick !== BAIL) return quick;
     try {
       return normalizeResult(await this.expression.evaluate(input));
     } catch (failure) {
@@ -101,9 +137,13 @@ function normalizeResult(value: unknown): unknown {
   return value;
 }
 
-/** Compiles a rule, throwing a `RuleError` with the rule name and position on a syntax error. */
-export function compileRule(name: string, source: string, limits?: Partial<RuleLimits>): Rule {
-  return new Rule(name, source, { ...DEFAULT_LIMITS, ...limits });
+/**
+ * Compiles a rule, throwing a `RuleError` with the rule name and position on a syntax error.
+ * `{ fastPath: false }` among the limits turns the fast path off.
+ */
+export function compileRule(name: string, source: string, limits?: Partial<RuleLimits> & RuleOptions): Rule {
+  const { fastPath, ...rest } = limits ?? {};
+  return new Rule(name, source, { ...DEFAULT_LIMITS, ...rest }, { fastPath });
 }
 
 /** What the editor's Test button shows: the result, or the error with its position. */

@@ -50,7 +50,7 @@ export const SCHEMAS: Record<string, { title: string; schema: SchemaObject }> = 
       required: ['id', 'orderNumber', 'customerId', 'packedDate', 'lines'],
       properties: {
         id, orderNumber: { type: ['string', 'integer'], minLength: 1, maxLength: 50 }, customerId: id,
-        packedDate: date, status: { enum: ['open', 'packed', 'closed'] }, memo: optionalText(4000),
+        customerName: optionalText(500), packedDate: date, status: { enum: ['open', 'packed', 'closed'] }, memo: optionalText(4000),
         lines: {
           type: 'array', minItems: 1, maxItems: 1000,
           items: {

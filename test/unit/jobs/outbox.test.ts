@@ -108,3 +108,15 @@ describe('outbox', () => {
     assert.deepEqual(job.history.map((h) => h.state), ['approved', 'sent', 'complete']);
   });
 });
+
+describe('outbox: updates of complete jobs', () => {
+  it('reopenOnChange re-opens a complete job with a changed payload and keeps its result', async () => {
+    const ob = outbox(true);
+    const { job } = await ob.enqueue({ key: 'invoice:so-5', kind: 'invoice.upsert', payload: { qty: 1 }, reopenOnChange: true });
+    await ob.complete(await ob.markSent(job), { qbId: '130', syncToken: '0' });
+    const same = await ob.enqueue({ key: 'invoice:so-5', kind: 'invoice.upsert', payload: { qty: 1 }, reopenOnChange: true });
+    assert.equal(same.changed, false);
+    const r = await ob.enqueue({ key: 'invoice:so-5', kind: 'invoice.upsert', payload: { qty: 4 }, reopenOnChange: true });
+    assert.deepEqual([r.changed, r.job.state, r.job.version, r.job.result], [true, 'approved', 2, { qbId: '130', syncToken: '0' }]);
+  });
+});

@@ -1,0 +1,129 @@
+import type { Company } from '../company/types';
+import { type Job, RANK, type WritePayload, type WriteResult } from '../jobs';
+import { resolveOrder, type InvoiceAction, type PackedOrder } from '../invoicing/resolve';
+import type { LogEntry } from '../log';
+import { compileRule, defaultRule, type Rule } from '../rules';
+import { schemas } from '../schemas';
+
+/** Where an order stands in the invoice log (BlueTrace's Invoices tab). */
+export type InvoiceStatus = 'needs-action' | 'queued' | 'created' | 'updated' | 'error' | 'disabled';
+
+export interface InvoiceOutcome {
+  orderId: string;
+  orderNumber: string;
+  status: InvoiceStatus;
+  qbId?: string;
+  actions: string[];
+  /** The order repeats one already sent unchanged: nothing new was queued. */
+  unchanged?: boolean;
+}
+
+const LOG_KIND = 'invoice';
+
+function jobKey(orderId: string): string {
+  return `invoice:${orderId}`;
+}
+
+/**
+ * The invoice creator without Node-RED: a packed order becomes exactly one QuickBooks invoice, ever.
+ * Its customer and items resolve through the persisted matches; the mapping is the edition's invoice
+ * rule (or an admin's edit). Unresolved orders are logged as needs-action with one action per problem
+ * and retried by themselves when matches change.
+ */
+export class InvoiceHandler {
+  readonly rule: Rule;
+
+  constructor(
+    readonly company: Company,
+    options: { rule?: string } = {},
+  ) {
+    const name = company.rules.invoice;
+    this.rule = compileRule(name, options.rule?.trim() ? options.rule : defaultRule(name).source);
+  }
+
+  private get log() {
+    return this.company.log(LOG_KIND);
+  }
+
+  /** Handles one packed order (validated first); returns where it stands now. */
+  async handle(payload: unknown): Promise<InvoiceOutcome> {
+    const order = schemas().validate<PackedOrder>('bluetrace-packed-order', payload);
+    const orderId = String(order.id);
+    const orderNumber = String(order.orderNumber);
+    const base = { orderId, orderNumber };
+    if (!this.company.settings.invoiceCreation) {
+      await this.log.put(orderId, { status: 'disabled', label: orderNumber, actions: ['Invoice creation is turned off in the connection\'s General settings'], source: order });
+      return { ...base, status: 'disabled', actions: ['Invoice creation is turned off in the connection\'s General settings'] };
+    }
+    const resolved = await resolveOrder(order, {
+      customers: this.company.matches('customer'), items: this.company.matches('item'), mirror: this.company.mirror, settings: this.company.settings,
+    });
+    if (!resolved.input) return this.needsAction(order, resolved.actions);
+
+    const fields = (await this.rule.evaluate(resolved.input)) as Record<string, unknown>;
+    if (!fields || typeof fields !== 'object' || Array.isArray(fields)) {
+      throw new Error(`Rule "${this.rule.name}" must give an invoice object, but gave ${Array.isArray(fields) ? 'an array' : typeof fields}`);
+    }
+    const lookupField = this.company.edition === 'qbo' ? 'DocNumber' : 'RefNumber';
+    const payloadOut: WritePayload = { entity: 'Invoice', fields, lookup: { field: lookupField, value: String(fields[lookupField] ?? orderNumber) } };
+    const { job, created, changed } = await this.company.outbox.enqueue({
+      key: jobKey(orderId), kind: 'invoice.upsert', rank: RANK['invoice.upsert'], sourceId: orderId, payload: payloadOut,
+      summary: `Invoice ${orderNumber} for ${resolved.input.customer.name}`, reopenOnChange: true,
+    });
+    if (!created && !changed) {
+      const entry = await this.log.get(orderId);
+      return { ...base, status: (entry?.status as InvoiceStatus) ?? 'queued', qbId: entry?.qbId, actions: entry?.actions ?? [], unchanged: true };
+    }
+    await this.log.put(orderId, { status: 'queued', label: orderNumber, actions: [], source: order, attempts: job.attempts });
+    this.company.kick();
+    return { ...base, status: 'queued', qbId: (job.result as WriteResult | undefined)?.qbId, actions: [] };
+  }
+
+  private async needsAction(order: PackedOrder, actions: InvoiceAction[]): Promise<InvoiceOutcome> {
+    const orderId = String(order.id);
+    const messages = actions.map((a) => a.message);
+    await this.log.put(orderId, { status: 'needs-action', label: String(order.orderNumber), actions: messages, source: order, detail: { waitingFor: actions.map((a) => `${a.kind}:${a.appId}`) } });
+    return { orderId, orderNumber: String(order.orderNumber), status: 'needs-action', actions: messages };
+  }
+
+  /**
+   * Records a finished invoice job in the log; returns the outcome to emit, or undefined for other jobs.
+   */
+  async onJob(job: Job): Promise<InvoiceOutcome | undefined> {
+    if (job.kind !== 'invoice.upsert' || job.company !== this.company.id) return undefined;
+    const orderId = job.sourceId;
+    const entry = await this.log.get(orderId);
+    const orderNumber = entry?.label ?? orderId;
+    if (job.state === 'complete') {
+      const result = job.result as unknown as WriteResult;
+      const status: InvoiceStatus = result.updated ? 'updated' : 'created';
+      await this.log.put(orderId, { status, qbId: result.qbId, actions: [], attempts: job.attempts, error: undefined });
+      return { orderId, orderNumber, status, qbId: result.qbId, actions: [] };
+    }
+    if (job.state === 'error') {
+      const code = job.error?.statusCode ?? job.error?.code;
+      const action = `QuickBooks refused invoice ${orderNumber}${code !== undefined ? ` (${code})` : ''}: ${job.error?.message ?? 'unknown error'}`;
+      await this.log.put(orderId, { status: 'needs-action', actions: [action], attempts: job.attempts, error: job.error });
+      return { orderId, orderNumber, status: 'needs-action', actions: [action] };
+    }
+    return undefined;
+  }
+
+  /** Retries every needs-action order waiting for one of these app records (matches changed). */
+  async retryWaiting(kind: 'item' | 'customer', appIds: string[]): Promise<InvoiceOutcome[]> {
+    const wanted = new Set(appIds.map((id) => `${kind}:${id}`));
+    const waiting = await this.log.list({ status: 'needs-action', withSource: true });
+    const out: InvoiceOutcome[] = [];
+    for (const entry of waiting) {
+      const deps = (entry.detail?.waitingFor as string[] | undefined) ?? [];
+      if (!entry.source || !deps.some((d) => wanted.has(d))) continue;
+      out.push(await this.handle(entry.source));
+    }
+    return out;
+  }
+
+  /** The invoice log (BlueTrace's Invoices tab): status, QuickBooks id, actions, attempts. */
+  async list(filter: { status?: string | string[]; limit?: number } = {}): Promise<LogEntry[]> {
+    return this.log.list(filter);
+  }
+}

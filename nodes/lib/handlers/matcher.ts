@@ -1,0 +1,140 @@
+import type { Company } from '../company/types';
+import { RANK } from '../jobs';
+import { Matcher, toIssue, type AppRecord, type MatchKind, type MatchReport } from '../matching';
+
+/** QuickBooks' "name already in use" answers: QBO 6240, QBD 3100. */
+const DUPLICATE_NAME_CODES = new Set(['6240', '3100']);
+import { compileRule, defaultRule, type Rule } from '../rules';
+import { schemas } from '../schemas';
+
+/** How a matcher node is configured: its kind, and the rules an admin may have edited. */
+export interface MatcherOptions {
+  kind: Extract<MatchKind, 'item' | 'customer'>;
+  /** The app-side key rule (empty: the default `<kind>-key.app`). */
+  appRule?: string;
+  /** The QuickBooks-side key rule (empty: the edition's default). */
+  qbRule?: string;
+  /** Option "create missing … in QuickBooks". */
+  createMissing?: boolean;
+}
+
+export type MatcherCommand =
+  | { command: 'match'; records: AppRecord[] }
+  | { command: 'resync' }
+  | { command: 'issues' }
+  | { command: 'link'; appId: string; qbId?: string };
+
+const SCHEMA = { item: 'bluetrace-item', customer: 'bluetrace-customer' } as const;
+const ENTITY = { item: 'items', customer: 'customers' } as const;
+
+/**
+ * Reads what a message asks for: `msg.topic` "resync", "issues" or "link" (payload `{appId, qbId}`),
+ * otherwise records to match (one object or an array), each validated by its schema.
+ */
+export function parseMatcherMessage(kind: MatcherOptions['kind'], msg: { topic?: unknown; payload?: unknown }): MatcherCommand {
+  const topic = typeof msg.topic === 'string' ? msg.topic.toLowerCase() : '';
+  if (topic === 'resync' || topic === 're-sync') return { command: 'resync' };
+  if (topic === 'issues') return { command: 'issues' };
+  if (topic === 'link' || topic === 'unlink') {
+    const p = (msg.payload ?? {}) as { appId?: unknown; qbId?: unknown };
+    if ((typeof p.appId !== 'string' && typeof p.appId !== 'number') || String(p.appId) === '') throw new Error('a link needs payload.appId (the app record id)');
+    if (topic === 'link' && (typeof p.qbId !== 'string' || p.qbId === '')) throw new Error('a link needs payload.qbId (the QuickBooks id)');
+    return { command: 'link', appId: String(p.appId), qbId: topic === 'link' ? String(p.qbId) : undefined };
+  }
+  const records = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
+  records.forEach((r, i) => {
+    try {
+      schemas().validate(SCHEMA[kind], r);
+    } catch (err) {
+      if (Array.isArray(msg.payload)) (err as Error).message = `record ${i}: ${(err as Error).message}`;
+      throw err;
+    }
+  });
+  return { command: 'match', records: records as AppRecord[] };
+}
+
+/**
+ * The behaviour of the item and customer matcher nodes, without Node-RED: compile the rules once,
+ * match records through the company's mirror and persisted matches, Re-sync, link, and create
+ * missing records as jobs when asked.
+ */
+export class MatcherHandler {
+  readonly matcher: Matcher;
+
+  constructor(
+    readonly company: Company,
+    readonly options: MatcherOptions,
+  ) {
+    const appRuleName = `${options.kind}-key.app`;
+    const qbRuleName = options.kind === 'item' ? company.rules.itemKey : company.rules.customerKey;
+    const appRule: Rule = compileRule(appRuleName, options.appRule?.trim() ? options.appRule : defaultRule(appRuleName).source);
+    const qbRule: Rule = compileRule(qbRuleName, options.qbRule?.trim() ? options.qbRule : defaultRule(qbRuleName).source);
+    this.matcher = new Matcher(options.kind, company.mirror, ENTITY[options.kind], appRule, qbRule, company.matches(options.kind));
+  }
+
+  async run(cmd: MatcherCommand): Promise<MatchReport | { issues: Awaited<ReturnType<Matcher['book']['issues']>> }> {
+    switch (cmd.command) {
+      case 'issues':
+        return { issues: await this.matcher.book.issues() };
+      case 'resync':
+        await this.company.resync();
+        return this.finish(await this.matcher.rematch());
+      case 'link': {
+        await this.matcher.book.link(cmd.appId, cmd.qbId);
+        return this.finish(await this.matcher.rematch(new Set([cmd.appId])));
+      }
+      case 'match':
+        return this.finish(await this.matcher.ingest(cmd.records));
+    }
+  }
+
+  /** Re-matches after the mirror changed (a sync, or a record QuickBooks just created). */
+  async rematch(): Promise<MatchReport> {
+    return this.finish(await this.matcher.rematch());
+  }
+
+  /** A job of this kind finished (a created record): the mirror has it, so match again. */
+  async onJob(job: { kind: string; company: string }): Promise<MatchReport | undefined> {
+    const mine = this.options.kind === 'item' ? 'item.add' : 'customer.add';
+    if (job.kind !== mine || job.company !== this.company.id) return undefined;
+    return this.rematch();
+  }
+
+  private async finish(report: MatchReport): Promise<MatchReport> {
+    if (this.options.createMissing) await this.createMissing(report);
+    this.company.matchesChanged(this.options.kind, report.changed);
+    return report;
+  }
+
+  /**
+   * Option "create missing … in QuickBooks": one job per not-found record (keyed by its app id, so
+   * never two). A create QuickBooks refused for a duplicate name keeps the duplicate-name issue
+   * instead of "not found", and is never retried into a second record.
+   */
+  private async createMissing(report: MatchReport): Promise<void> {
+    const kind = this.options.kind;
+    const notFound = kind === 'item' ? 'item-not-found' : 'customer-not-found';
+    const nameTaken = kind === 'item' ? 'duplicate-item-name' : 'duplicate-customer-name';
+    for (const o of report.outcomes) {
+      if (o.issue !== notFound && o.issue !== nameTaken) continue;
+      const key = `${kind}:${o.appId}`;
+      const existing = await this.company.outbox.get(key);
+      if (existing?.state === 'error' && DUPLICATE_NAME_CODES.has(String(existing.error?.statusCode ?? existing.error?.code))) {
+        if (o.issue !== nameTaken) {
+          await this.company.matches(kind).setIssue(o.appId, nameTaken);
+          o.issue = nameTaken;
+          o.issueDetail = toIssue({ ...o, issue: nameTaken });
+          report.changed.push(o.appId);
+        }
+        continue;
+      }
+      if (existing && existing.state !== 'skipped') continue;
+      const payload = this.company.newRecord(kind, o.record);
+      await this.company.outbox.enqueue({
+        key, kind: kind === 'item' ? 'item.add' : 'customer.add', rank: RANK[kind === 'item' ? 'item.add' : 'customer.add'],
+        sourceId: o.appId, payload: { ...payload, match: { kind, appId: o.appId } }, summary: `Create ${kind} ${o.appName} in QuickBooks`,
+      });
+    }
+    this.company.kick();
+  }
+}

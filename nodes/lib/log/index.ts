@@ -1,0 +1,2 @@
+export { ActivityLog } from './log';
+export type { LogEntry, LogUpdate } from './log';

@@ -1,0 +1,147 @@
+import type { Store } from '../store';
+import { ISSUES, type IssueCode, type MatchKind } from './issues';
+import type { MatchOutcome } from './join';
+
+/** One app record and its match as persisted: the app side, its key, and the outcome. */
+export interface MatchDoc {
+  _id: string;
+  company: string;
+  kind: MatchKind;
+  appId: string;
+  appName: string;
+  key: string;
+  /** The app record as last received (rules read it again on Re-sync). */
+  record: Record<string, unknown>;
+  status: 'matched' | 'issue' | 'pending';
+  qbId?: string;
+  issue?: IssueCode;
+  candidates?: string[];
+  inactiveOnly?: boolean;
+  /** An admin's link; it overrides the rules and survives Re-syncs. */
+  linkedQbId?: string;
+  updatedAt: string;
+}
+
+/** What a node reports for a record with an issue: the seed's title and resolution with it. */
+export interface MatchIssue {
+  kind: MatchKind;
+  appId: string;
+  appName: string;
+  key: string;
+  issue: IssueCode;
+  title: string;
+  resolution: string;
+  candidates?: string[];
+}
+
+export function toIssue(doc: Pick<MatchDoc, 'kind' | 'appId' | 'appName' | 'key' | 'issue' | 'candidates'>): MatchIssue | undefined {
+  if (!doc.issue) return undefined;
+  const text = ISSUES[doc.issue];
+  return {
+    kind: doc.kind, appId: doc.appId, appName: doc.appName, key: doc.key, issue: doc.issue, title: text.title,
+    resolution: text.resolution, ...(doc.candidates?.length ? { candidates: doc.candidates } : {}),
+  };
+}
+
+const OUTCOME_FIELDS = ['status', 'qbId', 'issue', 'candidates', 'inactiveOnly'] as const;
+
+/**
+ * The persisted matches of one company and one kind (items, customers or charges) in the store's
+ * `matches` collection, keyed `<company>|<kind>|<appId>`.
+ */
+export class MatchBook {
+  private docs?: Map<string, MatchDoc>;
+
+  constructor(
+    private readonly store: Store,
+    readonly company: string,
+    readonly kind: MatchKind,
+  ) {}
+
+  private id(appId: string): string {
+    return `${this.company}|${this.kind}|${appId}`;
+  }
+
+  private async all(): Promise<Map<string, MatchDoc>> {
+    if (!this.docs) {
+      const docs = (await this.store.matches.find({ company: this.company, kind: this.kind })) as MatchDoc[];
+      this.docs = new Map(docs.map((d) => [d.appId, d]));
+    }
+    return this.docs;
+  }
+
+  async list(): Promise<MatchDoc[]> {
+    return [...(await this.all()).values()];
+  }
+
+  async get(appId: string): Promise<MatchDoc | undefined> {
+    return (await this.all()).get(appId);
+  }
+
+  /** Records (or refreshes) app records with their keys; new ones start `pending` until matched. */
+  async upsertApp(records: Array<{ appId: string; appName: string; key: string; record: Record<string, unknown> }>): Promise<void> {
+    const docs = await this.all();
+    const at = new Date().toISOString();
+    for (const r of records) {
+      const old = docs.get(r.appId);
+      const doc: MatchDoc = old
+        ? { ...old, appName: r.appName, key: r.key, record: r.record, updatedAt: at }
+        : { _id: this.id(r.appId), company: this.company, kind: this.kind, appId: r.appId, appName: r.appName, key: r.key, record: r.record, status: 'pending', updatedAt: at };
+      await this.store.matches.update({ _id: doc._id }, doc, { upsert: true });
+      docs.set(r.appId, doc);
+    }
+  }
+
+  /** The admin links, appId → QuickBooks id. */
+  async links(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const d of (await this.all()).values()) if (d.linkedQbId) out.set(d.appId, d.linkedQbId);
+    return out;
+  }
+
+  /** An admin links an app record to a QuickBooks record (or unlinks it with `undefined`). */
+  async link(appId: string, qbId: string | undefined): Promise<MatchDoc> {
+    const doc = await this.get(appId);
+    if (!doc) throw new Error(`no ${this.kind} with app id "${appId}" has been received yet`);
+    const next: MatchDoc = { ...doc, updatedAt: new Date().toISOString() };
+    if (qbId) next.linkedQbId = qbId;
+    else delete next.linkedQbId;
+    await this.store.matches.update({ _id: doc._id }, next);
+    (await this.all()).set(appId, next);
+    return next;
+  }
+
+  /** Writes the outcomes that changed; returns the app ids whose outcome changed. */
+  async save(outcomes: MatchOutcome[]): Promise<string[]> {
+    const docs = await this.all();
+    const changed: string[] = [];
+    const at = new Date().toISOString();
+    for (const o of outcomes) {
+      const doc = docs.get(o.appId);
+      if (!doc) continue;
+      const next: MatchDoc = { ...doc };
+      for (const f of OUTCOME_FIELDS) delete next[f];
+      next.status = o.status;
+      if (o.qbId) next.qbId = o.qbId;
+      if (o.issue) next.issue = o.issue;
+      if (o.candidates?.length) next.candidates = o.candidates;
+      if (o.inactiveOnly) next.inactiveOnly = true;
+      if (OUTCOME_FIELDS.every((f) => JSON.stringify(doc[f]) === JSON.stringify(next[f]))) continue;
+      next.updatedAt = at;
+      await this.store.matches.update({ _id: doc._id }, next);
+      docs.set(o.appId, next);
+      changed.push(o.appId);
+    }
+    return changed;
+  }
+
+  /** Sets one record's issue directly (e.g. a duplicate name QuickBooks reported on create). */
+  async setIssue(appId: string, issue: IssueCode, candidates?: string[]): Promise<void> {
+    await this.save([{ appId, key: (await this.get(appId))?.key ?? '', status: 'issue', issue, candidates }]);
+  }
+
+  /** Every record with an issue, with its resolution text. */
+  async issues(): Promise<MatchIssue[]> {
+    return (await this.list()).map(toIssue).filter((i): i is MatchIssue => !!i);
+  }
+}

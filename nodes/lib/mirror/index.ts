@@ -1,0 +1,2 @@
+export { Mirror } from './mirror';
+export type { MirrorRecord } from './mirror';

@@ -1,0 +1,74 @@
+import type { Company, CompanyStatus, Edition } from '../company/types';
+import type { NodeAPI, RuntimeNode } from './types';
+
+/** A connection config node (`qbo-connection` or `qbwc-server`) as consumers see it. */
+export interface CompanyConfigNode {
+  readonly edition: Edition;
+  /** Resolves with the company once its store is open (rejects with why it cannot be). */
+  whenCompany(): Promise<Company>;
+}
+
+/** The connection properties every QuickBooks node carries: one per edition, the chosen one set. */
+export interface ConnectionConfig {
+  edition?: Edition;
+  qbo?: string;
+  qbwc?: string;
+}
+
+/**
+ * Finds the chosen connection config node of a QuickBooks node. Throws a clear error when none is
+ * chosen or it is not deployed, so the node can say so in its status and log.
+ */
+export function connectionOf(RED: NodeAPI, config: ConnectionConfig): CompanyConfigNode {
+  const edition: Edition = config.edition === 'qbd' ? 'qbd' : config.edition === 'qbo' ? 'qbo' : config.qbwc && !config.qbo ? 'qbd' : 'qbo';
+  const id = edition === 'qbd' ? config.qbwc : config.qbo;
+  if (!id) throw new Error(edition === 'qbd' ? 'no QuickBooks Desktop (qbwc-server) connection is chosen' : 'no QuickBooks Online (qbo-connection) connection is chosen');
+  const node = RED.nodes.getNode(id) as Partial<CompanyConfigNode> | null;
+  if (!node || typeof node.whenCompany !== 'function') throw new Error(`the chosen QuickBooks connection (${id}) is not deployed`);
+  return node as CompanyConfigNode;
+}
+
+
+/** Short status texts for the connection states (BlueTrace: Connecting → Connected). */
+export function statusFor(s: CompanyStatus): { fill: 'red' | 'green' | 'yellow' | 'grey'; shape: 'dot' | 'ring'; text: string } {
+  switch (s.state) {
+    case 'connected':
+      return { fill: 'green', shape: 'dot', text: s.progress ? `connected · ${s.progress}` : 'connected' };
+    case 'connecting':
+      return { fill: 'yellow', shape: 'ring', text: s.progress ? `connecting · ${s.progress}` : 'connecting' };
+    case 'reconnect-needed':
+      return { fill: 'red', shape: 'ring', text: 'reconnect needed' };
+    case 'error':
+      return { fill: 'red', shape: 'dot', text: s.message ? `error: ${s.message}`.slice(0, 40) : 'error' };
+    default:
+      return { fill: 'grey', shape: 'ring', text: 'not connected' };
+  }
+}
+
+/**
+ * Connects a QuickBooks node to its company: resolves the chosen connection, waits for the company,
+ * listens to its events (removed on close) and reports a missing connection as the node's error.
+ * Returns a promise of the company that input handlers await.
+ */
+export function attachCompany(
+  RED: NodeAPI,
+  node: RuntimeNode,
+  config: ConnectionConfig,
+  listeners: Partial<Record<'status' | 'synced' | 'job' | 'matches' | 'imported', (arg: any) => void>> = {},
+): Promise<Company> {
+  let company: Company | undefined;
+  const attached = (async () => {
+    company = await connectionOf(RED, config).whenCompany();
+    for (const [event, fn] of Object.entries(listeners)) company.on(event, fn as (arg: unknown) => void);
+    return company;
+  })();
+  attached.catch((err: Error) => {
+    node.error(err.message);
+    node.status({ fill: 'red', shape: 'ring', text: 'no connection' });
+  });
+  node.on('close', (_removed: boolean, done: () => void) => {
+    if (company) for (const [event, fn] of Object.entries(listeners)) company.off(event, fn as (arg: unknown) => void);
+    done();
+  });
+  return attached;
+}

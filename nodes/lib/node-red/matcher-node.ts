@@ -1,0 +1,82 @@
+import { MatcherHandler, parseMatcherMessage, type MatcherOptions } from '../handlers/matcher';
+import type { MatchReport } from '../matching';
+import { registerAdminRoutes } from './admin-routes';
+import { attachCompany, type ConnectionConfig } from './company';
+import { failInput } from './errors';
+import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from './types';
+
+export interface MatcherNodeConfig extends ConnectionConfig {
+  name?: string;
+  appRule?: string;
+  qbRule?: string;
+  createMissing?: boolean;
+}
+
+function countsText(report: MatchReport): string {
+  return `${report.matched} matched, ${report.issues} issue${report.issues === 1 ? '' : 's'}`;
+}
+
+/**
+ * The runtime of qb-item-matcher and qb-customer-matcher (they differ only in kind): one message of
+ * records in → matched records on output 1, records with issues on output 2, and one summary message
+ * per input on output 3 (for HTTP responses). `msg.topic` "resync", "issues", "link"/"unlink" act on
+ * the persisted matches. A Re-sync anywhere (or a finished sync) re-matches by itself.
+ */
+export function matcherNode(RED: NodeAPI, type: string, kind: MatcherOptions['kind']): void {
+  registerAdminRoutes(RED);
+
+  function MatcherNode(this: RuntimeNode, config: MatcherNodeConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    let handler: MatcherHandler | undefined;
+    const showCounts = (report: MatchReport | undefined) => {
+      if (report) node.status({ fill: report.issues ? 'yellow' : 'green', shape: 'dot', text: countsText(report) });
+    };
+    const rematchQuietly = (work: () => Promise<MatchReport | undefined>) => () => {
+      if (handler) work().then(showCounts, (err) => node.error(`re-match failed: ${(err as Error).message}`));
+    };
+
+    const ready = attachCompany(RED, node, config, {
+      synced: rematchQuietly(() => handler!.rematch()),
+      job: (job) => rematchQuietly(() => handler!.onJob(job))(),
+    }).then((company) => {
+      try {
+        handler = new MatcherHandler(company, { kind, appRule: config.appRule, qbRule: config.qbRule, createMissing: config.createMissing });
+      } catch (err) {
+        node.error((err as Error).message);
+        node.status({ fill: 'red', shape: 'ring', text: 'invalid rule' });
+        throw err;
+      }
+      node.status({ fill: 'grey', shape: 'ring', text: 'ready' });
+      return handler;
+    });
+    ready.catch(() => undefined); // reported above; each input fails with the reason
+
+    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      ready
+        .then(async (h) => {
+          const cmd = parseMatcherMessage(kind, msg);
+          const result = await h.run(cmd);
+          if ('issues' in result && !('matched' in result)) {
+            msg.payload = result.issues;
+            send([null, null, msg]);
+            return done();
+          }
+          const report = result as MatchReport;
+          showCounts(report);
+          const matched = report.outcomes.filter((o) => o.status === 'matched').map((o) => ({ appId: o.appId, name: o.appName, key: o.key, qbId: o.qbId, manual: !!o.linkedQbId }));
+          const issues = report.outcomes.filter((o) => o.issueDetail).map((o) => o.issueDetail);
+          const summary = { matched: report.matched, issues: report.issues, byIssue: report.byIssue };
+          send([
+            matched.length ? { ...msg, payload: matched, summary } : null,
+            issues.length ? { ...msg, payload: issues, summary } : null,
+            { ...msg, payload: { ...summary, outcomes: [...matched, ...issues] } },
+          ]);
+          done();
+        })
+        .catch((err) => failInput(node, done, err));
+    });
+  }
+
+  RED.nodes.registerType(type, MatcherNode);
+}

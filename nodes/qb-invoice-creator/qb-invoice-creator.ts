@@ -1,0 +1,71 @@
+/**
+ * qb-invoice-creator: a packed BlueTrace order becomes exactly one QuickBooks invoice. Outputs:
+ * 1 invoice created or updated (when QuickBooks answers), 2 needs action (unresolved matches or a
+ * refusal), 3 one acknowledgement per input (for HTTP responses). `msg.topic` "log" lists the invoice
+ * log. Wiring only: the behaviour is `InvoiceHandler` in nodes/lib/handlers.
+ */
+import { InvoiceHandler, type InvoiceOutcome } from '../lib/handlers/invoices';
+import type { Job } from '../lib/jobs';
+import { registerAdminRoutes } from '../lib/node-red/admin-routes';
+import { attachCompany, type ConnectionConfig } from '../lib/node-red/company';
+import { failInput } from '../lib/node-red/errors';
+import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
+
+interface InvoiceCreatorConfig extends ConnectionConfig {
+  name?: string;
+  rule?: string;
+}
+
+export = function (RED: NodeAPI): void {
+  registerAdminRoutes(RED);
+
+  function InvoiceCreatorNode(this: RuntimeNode, config: InvoiceCreatorConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    let handler: InvoiceHandler | undefined;
+
+    const emit = (outcome: InvoiceOutcome | undefined) => {
+      if (!outcome) return;
+      const msg = { topic: `invoice/${outcome.orderId}`, payload: outcome };
+      node.send(outcome.status === 'needs-action' ? [null, msg, null] : [msg, null, null]);
+      node.status({ fill: outcome.status === 'needs-action' ? 'yellow' : 'green', shape: 'dot', text: `${outcome.orderNumber}: ${outcome.status}` });
+    };
+    const report = (err: unknown) => node.error(`invoice follow-up failed: ${(err as Error).message}`);
+
+    const ready = attachCompany(RED, node, config, {
+      job: (job: Job) => handler?.onJob(job).then(emit, report),
+      matches: ({ kind, appIds }: { kind: 'item' | 'customer'; appIds: string[] }) =>
+        handler?.retryWaiting(kind, appIds).then((outs) => outs.forEach(emit), report),
+    }).then((company) => {
+      try {
+        handler = new InvoiceHandler(company, { rule: config.rule });
+      } catch (err) {
+        node.error((err as Error).message);
+        node.status({ fill: 'red', shape: 'ring', text: 'invalid rule' });
+        throw err;
+      }
+      node.status({ fill: 'grey', shape: 'ring', text: 'ready' });
+      return handler;
+    });
+    ready.catch(() => undefined);
+
+    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      ready
+        .then(async (h) => {
+          if (msg.topic === 'log') {
+            const filter = (msg.payload && typeof msg.payload === 'object' ? msg.payload : {}) as { status?: string };
+            msg.payload = await h.list({ status: filter.status, limit: 1000 });
+            send([null, null, msg]);
+            return done();
+          }
+          const outcome = await h.handle(msg.payload);
+          send([null, outcome.status === 'needs-action' ? { ...msg, payload: outcome } : null, { ...msg, payload: outcome }]);
+          node.status({ fill: outcome.status === 'needs-action' ? 'yellow' : 'blue', shape: 'dot', text: `${outcome.orderNumber}: ${outcome.status}` });
+          done();
+        })
+        .catch((err) => failInput(node, done, err));
+    });
+  }
+
+  RED.nodes.registerType('qb-invoice-creator', InvoiceCreatorNode);
+};
