@@ -7,7 +7,7 @@ import type { EventEmitter } from 'node:events';
 import type { Job, Outbox, WritePayload } from '../jobs';
 import type { ActivityLog } from '../log';
 import type { MatchBook, MatchKind } from '../matching';
-import type { Mirror } from '../mirror';
+import type { Mirror, MirrorRecord } from '../mirror';
 
 export type Edition = 'qbo' | 'qbd';
 
@@ -56,6 +56,8 @@ export interface CompanyEvents {
   synced: [{ entities: MirrorEntity[] }];
   job: [Job];
   matches: [{ kind: MatchKind; appIds: string[] }];
+  /** A page of an import job (QuickBooks Desktop: one iterator page; Online: one query page). */
+  imported: [{ job: Job; entity: string; records: MirrorRecord[]; done: boolean; count: number; total?: number }];
 }
 
 export interface Company extends EventEmitter {

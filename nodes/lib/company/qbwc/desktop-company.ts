@@ -1,0 +1,594 @@
+/**
+ * The QuickBooks Desktop company: the company interface over the durable outbox, served to the
+ * QuickBooks Web Connector as a `QbwcWorkSource`. In each Web Connector session it sends the approved
+ * jobs in dependency order, one qbXML request per sendRequestXML, and reads QuickBooks' answers back
+ * into the jobs, the mirror and the matches.
+ *
+ * Exactly once: a write job is marked `sent` (and the write awaited) before its request is returned to
+ * the Web Connector. A job still `sent` when a session ends without its answer (crash, expiry, error) or
+ * when the process starts is put back as `uncertain`; before adding it again the company looks it up in
+ * QuickBooks (Name for lists, RefNumber for transactions) and, when found, completes the job with
+ * `foundExisting` instead of adding a second record.
+ */
+import type { ImportPayload, Job, JobError, WritePayload, WriteResult } from '../../jobs';
+import { RANK, jobRefsIn } from '../../jobs';
+import type { MirrorRecord } from '../../mirror';
+import type { Store } from '../../store';
+import { BaseCompany } from '../base';
+import type { GeneralSettings, MirrorEntity } from '../types';
+import { acceptPage, entityOfImport, firstPage, ImportProgressStore, isImportKind, type DesktopImportKind, type ImportProgress } from './desktop-import';
+import { newCustomerPayload, newItemPayload } from './desktop-new-record';
+import { textOf, toMirrorRecord, writeResultOf, type DesktopEntity } from './desktop-records';
+import {
+  isPaged,
+  lookupRequest,
+  pageRequest,
+  rereadRequest,
+  sourceTag,
+  writeRequest,
+  type EditTarget,
+  type PageQuery,
+} from './desktop-requests';
+import {
+  count,
+  FULL_FROM,
+  incrementalFrom,
+  isConnected,
+  RESYNC_ENTITIES,
+  RESYNC_PREFIX,
+  SyncStateStore,
+} from './desktop-sync';
+import { messageStatus, parseQbxml, type QbxmlRecord, type QbxmlResponseMessage } from './qbxml';
+import type { QbwcWorkSource, ReceivedResponse, SendRequestContext, SessionEndReason } from './work-source';
+
+export interface DesktopCompanyOptions {
+  id: string;
+  store: Store;
+  settings: GeneralSettings;
+  /** Jobs are sent without an admin's approval (default: they wait in `queued`). */
+  autoApprove?: boolean;
+  /** Attempts before a retryable failure becomes an error (outbox default 5). */
+  maxAttempts?: number;
+  /** Company file the Web Connector opens ("" or undefined: the one open in QuickBooks). */
+  companyFile?: string;
+  /** MaxReturned of import pages (default 500). */
+  pageSize?: number;
+  /** Clock (tests). */
+  clock?: () => Date;
+}
+
+/** One page of an import, as emitted with the `imported` event. */
+export interface ImportedPage {
+  job: Job;
+  entity: DesktopEntity;
+  records: MirrorRecord[];
+  /** The last page of this import. */
+  done: boolean;
+  /** Records emitted by this import so far, and the total when QuickBooks told it (iteratorRemainingCount). */
+  count: number;
+  total?: number;
+}
+
+/** What `endSession` reports (also emitted as the `session` event). */
+export interface SessionSummary {
+  ticket: string;
+  reason: SessionEndReason;
+  summary: string;
+}
+
+const WRITE_ENTITY: Readonly<Record<string, DesktopEntity>> = {
+  'customer.add': 'customers',
+  'item.add': 'items',
+  'invoice.upsert': 'invoices',
+  'payment.add': 'payments',
+};
+
+const PARSE_ERROR_HRESULT = '0x80040400';
+
+type StepKind = 'lookup' | 'write' | 'reread' | 'import';
+
+interface Step {
+  kind: StepKind;
+  job: Job;
+  /** Invoice update target. */
+  edit?: EditTarget;
+  /** A stale EditSequence (3200) was already re-read once. */
+  retried?: boolean;
+  page?: PageQuery;
+  progress?: ImportProgress;
+}
+
+interface InFlight extends Step {
+  requestID: string;
+}
+
+interface Session {
+  ticket: string;
+  /** Jobs taken up in this session (each at most once, apart from its own follow-up requests). */
+  tried: Set<string>;
+  /** The same job's next request (look-up → add, re-read → update, next import page). */
+  next?: Step;
+  inflight?: InFlight;
+  seq: number;
+  /** Jobs finished (or put off to the next session) in this session. */
+  done: number;
+  /** Share of the current import received (for the percent). */
+  importFraction: number;
+  sent: number;
+  complete: number;
+  errors: number;
+  found: number;
+  imported: number;
+  lastError: string;
+  stopped: boolean;
+  qbxmlVersion?: string;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
+  readonly companyFile?: string;
+  readonly pageSize: number;
+  private readonly clock: () => Date;
+  private readonly sessions = new Map<string, Session>();
+  private readonly progress: ImportProgressStore;
+  private readonly syncState: SyncStateStore;
+  private closed = false;
+
+  constructor(options: DesktopCompanyOptions) {
+    super(options.id, 'qbd', options.store, options.settings, { autoApprove: options.autoApprove, maxAttempts: options.maxAttempts });
+    this.companyFile = options.companyFile;
+    this.pageSize = options.pageSize ?? 500;
+    this.clock = options.clock ?? (() => new Date());
+    this.progress = new ImportProgressStore(options.store, options.id);
+    this.syncState = new SyncStateStore(options.store, options.id);
+  }
+
+  // ------------------------------------------------------------------ the company interface
+
+  /**
+   * Start-up: jobs left `sent` by the previous process become uncertain (looked up before any re-add),
+   * and the status says whether the first full import of items and customers has completed.
+   */
+  async start(): Promise<void> {
+    await this.outbox.recoverSent();
+    const sync = await this.syncState.load();
+    if (isConnected(sync)) this.setStatus({ state: 'connected' });
+    else if ((await this.openResyncJobs()).length > 0) this.setStatus({ state: 'connecting', progress: 'waiting for the Web Connector' });
+  }
+
+  /**
+   * Queues (auto-approved) import jobs of items, customers, terms and accounts for the next Web Connector
+   * run: a full import (from 1970-01-01) the first time or with `{full: true}`, else from the last
+   * modification seen minus a small overlap. A list with a Re-sync still pending is not queued again.
+   */
+  async resync(options: { full?: boolean } = {}): Promise<void> {
+    const sync = await this.syncState.load();
+    const open = await this.openResyncJobs();
+    const now = this.clock();
+    const to = new Date(now.getTime() + 86_400_000).toISOString().slice(0, 10);
+    for (const entity of RESYNC_ENTITIES) {
+      const kind = `import.${entity}` as DesktopImportKind;
+      if (open.some((j) => j.kind === kind)) continue;
+      const last = sync.last[entity];
+      const full = options.full === true || sync.full[entity] !== true || last === undefined;
+      const from = full ? FULL_FROM : incrementalFrom(last);
+      const key = `${RESYNC_PREFIX}${entity}:${full ? 'full' : 'since'}:${now.toISOString()}`;
+      const payload: ImportPayload = { from, to, pageSize: this.pageSize };
+      const { job } = await this.outbox.enqueue({ key, kind, rank: RANK[kind], payload, summary: `Re-sync ${entity}${full ? ' (full)' : ` since ${from}`}` });
+      if (job.state === 'queued') await this.outbox.approve([key]);
+    }
+    if (!isConnected(sync)) this.setStatus({ state: 'connecting', progress: 'waiting for the Web Connector' });
+  }
+
+  /** The write creating a missing item (ItemNonInventoryAdd) or customer (CustomerAdd) for an app record. */
+  newRecord(kind: 'item' | 'customer', record: Record<string, unknown>): WritePayload {
+    return kind === 'item' ? newItemPayload(record, this.settings) : newCustomerPayload(record);
+  }
+
+  /** Nothing to do: QuickBooks Desktop work waits for the Web Connector's next run. */
+  kick(): void {
+    // Desktop is deferred: the Web Connector polls on its own schedule.
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.sessions.clear();
+  }
+
+  // ------------------------------------------------------------------ QbwcWorkSource
+
+  /** Approved jobs whose dependencies are complete (writes and unfinished imports alike). */
+  async hasWork(): Promise<boolean> {
+    if (this.closed) return false;
+    return (await this.outbox.ready(1)).length > 0;
+  }
+
+  async beginSession(ticket: string): Promise<void> {
+    // One session at a time per company (the service answers "busy" otherwise): anything still `sent`
+    // belongs to a session that never ended properly.
+    await this.outbox.recoverSent();
+    this.sessions.set(ticket, {
+      ticket, tried: new Set(), seq: 0, done: 0, importFraction: 0, sent: 0, complete: 0, errors: 0, found: 0, imported: 0,
+      lastError: '', stopped: false,
+    });
+  }
+
+  async nextRequest(ticket: string, context: SendRequestContext): Promise<string | null> {
+    const s = this.session(ticket);
+    if (context.qbXMLMajorVersion > 0) s.qbxmlVersion = `${Math.min(context.qbXMLMajorVersion, 13)}.0`;
+    for (;;) {
+      if (s.stopped || this.closed) return null;
+      const step = s.next ?? (await this.pickStep(s));
+      s.next = undefined;
+      if (!step) return null;
+      if (step.kind !== 'import') {
+        // Read the job again: an admin may have skipped it, or its source changed, since it was picked.
+        const fresh = await this.outbox.get(step.job.key);
+        if (!fresh || (fresh.state !== 'approved' && fresh.state !== 'sent')) continue;
+        step.job = fresh;
+      }
+      const requestID = String(++s.seq);
+      let xml: string;
+      try {
+        xml = await this.buildStep(step, requestID, s);
+      } catch (err) {
+        await this.failJob(s, step.job, { code: 'invalid-request', message: `Could not build the qbXML request: ${messageOf(err)}` }, {});
+        continue;
+      }
+      if (step.kind === 'write') {
+        step.job = await this.outbox.markSent(step.job); // awaited before the request leaves
+        s.sent++;
+      } else if (step.kind === 'import' && step.job.state !== 'sent') {
+        step.job = await this.outbox.markSent(step.job);
+      }
+      s.inflight = { ...step, requestID };
+      return xml;
+    }
+  }
+
+  async handleResponse(ticket: string, response: ReceivedResponse): Promise<{ percent: number }> {
+    const s = this.session(ticket);
+    const f = s.inflight;
+    s.inflight = undefined;
+    if (!f) {
+      s.lastError = 'A response arrived without a request.';
+      return { percent: -1 };
+    }
+    if (response.hresult) {
+      await this.onHresult(s, f, response);
+      return { percent: s.stopped ? -1 : await this.percent(s) };
+    }
+    let msg: QbxmlResponseMessage | undefined;
+    try {
+      const messages = parseQbxml(response.xml).messages;
+      msg = messages.find((m) => m.requestID === f.requestID) ?? messages[0];
+    } catch (err) {
+      s.lastError = `Unreadable response to ${f.job.summary}: ${messageOf(err)}`;
+    }
+    if (!msg) {
+      s.lastError ||= `QuickBooks returned no answer for ${f.job.summary}.`;
+      await this.failJob(s, f.job, { code: 'no-response', message: s.lastError }, { retryable: true, uncertain: f.kind === 'write' || f.job.uncertain });
+      return { percent: await this.percent(s) };
+    }
+    switch (f.kind) {
+      case 'write':
+        await this.onWrite(s, f, msg);
+        break;
+      case 'lookup':
+        await this.onLookup(s, f, msg);
+        break;
+      case 'reread':
+        await this.onReread(s, f, msg);
+        break;
+      case 'import':
+        await this.onImport(s, f, msg);
+        break;
+    }
+    return { percent: await this.percent(s) };
+  }
+
+  /** QuickBooks could not be opened: nothing was sent in this session; the work waits for the next run. */
+  async connectionError(ticket: string, hresult: string, message: string): Promise<void> {
+    const s = this.sessions.get(ticket);
+    if (!s) return;
+    s.lastError = `QuickBooks could not be opened (${hresult || 'no hresult'}): ${message || 'no message'}`;
+    s.stopped = true;
+  }
+
+  /**
+   * Ends a session. Whatever is still `sent` (its answer never came: a crash, an expiry) goes back to
+   * `approved` as uncertain, to be looked up first next time; an import resumes from its watermark.
+   * Returns a short summary such as "3 sent, 2 complete, 1 error".
+   */
+  async endSession(ticket: string, reason: SessionEndReason): Promise<string> {
+    const s = this.sessions.get(ticket);
+    this.sessions.delete(ticket);
+    const left = await this.outbox.recoverSent();
+    let summary = s ? this.summary(s) : 'no session';
+    if (left > 0) summary += `, ${left} unanswered (resumed next run)`;
+    const event: SessionSummary = { ticket, reason, summary };
+    this.emit('session', event);
+    return summary;
+  }
+
+  lastError(ticket: string): string {
+    return this.sessions.get(ticket)?.lastError ?? '';
+  }
+
+  // ------------------------------------------------------------------ choosing and building requests
+
+  private session(ticket: string): Session {
+    const s = this.sessions.get(ticket);
+    if (!s) throw new Error(`no Desktop session for this ticket`);
+    return s;
+  }
+
+  /** The next job's first request, in dependency order; each job at most once per session. */
+  private async pickStep(s: Session): Promise<Step | undefined> {
+    for (;;) {
+      const job = (await this.outbox.ready()).find((j) => !s.tried.has(j.key));
+      if (!job) return undefined;
+      s.tried.add(job.key);
+      if (isImportKind(job.kind)) {
+        try {
+          const progress = await this.progress.load(job);
+          if (progress.max !== undefined || progress.count > 0) progress.restarts++;
+          const page = firstPage(job, progress, this.pageSize);
+          progress.startedFrom = page.from;
+          await this.progress.save(progress);
+          return { kind: 'import', job, page, progress };
+        } catch (err) {
+          await this.failJob(s, job, { code: 'invalid-import', message: messageOf(err) }, {});
+          continue;
+        }
+      }
+      if (!WRITE_ENTITY[job.kind]) {
+        await this.failJob(s, job, { code: 'unknown-kind', message: `QuickBooks Desktop cannot run jobs of kind "${job.kind}"` }, {});
+        continue;
+      }
+      const previous = job.result as WriteResult | undefined;
+      if (job.kind === 'invoice.upsert' && previous?.qbId) {
+        if (job.uncertain || !previous.version) return { kind: 'reread', job };
+        return { kind: 'write', job, edit: { TxnID: previous.qbId, EditSequence: previous.version } };
+      }
+      return { kind: job.uncertain ? 'lookup' : 'write', job };
+    }
+  }
+
+  private async buildStep(step: Step, requestID: string, s: Session): Promise<string> {
+    const build = s.qbxmlVersion ? { version: s.qbxmlVersion } : {};
+    switch (step.kind) {
+      case 'lookup':
+        return lookupRequest(step.job, requestID, build);
+      case 'reread':
+        return rereadRequest((step.job.result as unknown as WriteResult).qbId, requestID, build);
+      case 'import':
+        return pageRequest(step.page as PageQuery, requestID, build);
+      case 'write': {
+        const keys = new Set([...step.job.dependsOn, ...jobRefsIn((step.job.payload as WritePayload)?.fields)]);
+        const deps = new Map<string, Job>();
+        for (const key of keys) {
+          const dep = await this.outbox.get(key);
+          if (dep) deps.set(key, dep);
+        }
+        return writeRequest(step.job, deps, requestID, { edit: step.edit, incomeAccountId: this.settings.incomeAccountId, build });
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ answers
+
+  private async onWrite(s: Session, f: InFlight, msg: QbxmlResponseMessage): Promise<void> {
+    const st = messageStatus(msg);
+    if (st.kind !== 'error') {
+      const rec = msg.records[0];
+      if (!rec) {
+        const message = `QuickBooks answered ${st.code} without the record for ${f.job.summary}`;
+        await this.failJob(s, f.job, { code: 'no-record', statusCode: st.code, message }, { retryable: true, uncertain: true });
+        return;
+      }
+      const result = writeResultOf(rec);
+      if (f.edit) result.updated = true;
+      const note = st.kind === 'warning' ? `QuickBooks warning ${st.code}: ${st.message}` : undefined;
+      await this.completeWrite(s, f.job, rec, result, note);
+      return;
+    }
+    if (st.code === 3200 && f.edit && !f.retried) {
+      s.next = { kind: 'reread', job: f.job, retried: true }; // stale EditSequence: read it again, retry once
+      return;
+    }
+    const error: JobError = { code: st.reason, statusCode: st.code, message: st.message || `QuickBooks status ${st.code}` };
+    const match = (f.job.payload as WritePayload).match;
+    if (st.code === 3100 && match && (f.job.kind === 'customer.add' || f.job.kind === 'item.add')) {
+      await this.matches(match.kind).setIssue(match.appId, match.kind === 'item' ? 'duplicate-item-name' : 'duplicate-customer-name');
+      this.matchesChanged(match.kind, [match.appId]);
+    }
+    await this.failJob(s, f.job, error, { retryable: st.retryable, uncertain: false });
+  }
+
+  private async onLookup(s: Session, f: InFlight, msg: QbxmlResponseMessage): Promise<void> {
+    const st = messageStatus(msg);
+    if (st.kind === 'error') {
+      await this.failJob(s, f.job, { code: st.reason, statusCode: st.code, message: `Look-up failed: ${st.message}` }, { retryable: true, uncertain: true });
+      return;
+    }
+    const rec = this.pickFound(f.job, msg.records);
+    if (rec) {
+      s.found++;
+      await this.completeWrite(s, f.job, rec, { ...writeResultOf(rec), foundExisting: true }, 'found in QuickBooks by its look-up; not added again');
+      return;
+    }
+    s.next = { kind: 'write', job: f.job }; // not in QuickBooks (status 1 or 500): add it now
+  }
+
+  /** The looked-up record that is this job's (lists: the name is unique; transactions: our Memo tag, else the customer). */
+  private pickFound(job: Job, records: QbxmlRecord[]): QbxmlRecord | undefined {
+    if (records.length === 0) return undefined;
+    if (job.kind === 'customer.add' || job.kind === 'item.add') return records[0];
+    const tag = sourceTag(job.sourceId);
+    const tagged = records.find((r) => textOf(r.data, 'Memo').includes(tag));
+    if (tagged) return tagged;
+    const ref = ((job.payload as WritePayload).fields?.CustomerRef ?? undefined) as { ListID?: unknown; FullName?: unknown } | string | undefined;
+    const wantId = typeof ref === 'object' && typeof ref.ListID === 'string' ? ref.ListID : undefined;
+    const wantName = typeof ref === 'string' ? ref : typeof ref === 'object' && typeof ref.FullName === 'string' ? ref.FullName : undefined;
+    return records.find((r) => {
+      const c = r.data.CustomerRef;
+      if (!c || typeof c !== 'object' || Array.isArray(c)) return false;
+      if (wantId) return c.ListID === wantId;
+      return wantName !== undefined && typeof c.FullName === 'string' && c.FullName.toLowerCase() === wantName.toLowerCase();
+    });
+  }
+
+  private async onReread(s: Session, f: InFlight, msg: QbxmlResponseMessage): Promise<void> {
+    const st = messageStatus(msg);
+    const txnId = (f.job.result as unknown as WriteResult).qbId;
+    if (st.kind === 'error') {
+      await this.failJob(s, f.job, { code: st.reason, statusCode: st.code, message: `Re-reading invoice ${txnId} failed: ${st.message}` }, { retryable: true });
+      return;
+    }
+    const rec = msg.records[0];
+    const editSequence = rec ? textOf(rec.data, 'EditSequence') : '';
+    if (!rec || !editSequence) {
+      const message = `Invoice ${txnId} is no longer in QuickBooks (${st.code}: ${st.message}); it cannot be updated.`;
+      await this.failJob(s, f.job, { code: 'objectNotFound', statusCode: st.code, message }, {});
+      return;
+    }
+    s.next = { kind: 'write', job: f.job, edit: { TxnID: txnId, EditSequence: editSequence }, retried: f.retried };
+  }
+
+  private async onImport(s: Session, f: InFlight, msg: QbxmlResponseMessage): Promise<void> {
+    const st = messageStatus(msg);
+    const job = f.job;
+    const page = f.page as PageQuery;
+    const progress = f.progress as ImportProgress;
+    if (st.code === 3391) {
+      // The iterator is gone (an old session's, or expired): resume from the watermark next session.
+      await this.progress.save(progress);
+      const resumeAt = progress.ordered && progress.max ? progress.max : page.from;
+      await this.failJob(s, job, { code: st.reason, statusCode: st.code, message: `${st.message} The import resumes from ${resumeAt} in the next session.` }, { retryable: true });
+      return;
+    }
+    if (st.kind === 'error') {
+      await this.failJob(s, job, { code: st.reason, statusCode: st.code, message: st.message || `QuickBooks status ${st.code}` }, { retryable: st.retryable });
+      return;
+    }
+    const entity = entityOfImport(job.kind as DesktopImportKind);
+    const keyField = page.dateField === 'txn' ? 'TxnDate' : 'TimeModified';
+    const idField = entity === 'invoices' ? 'TxnID' : 'ListID';
+    const fresh = acceptPage(progress, msg.records, (r) => textOf(r.data, idField), (r) => textOf(r.data, keyField));
+    const records = fresh.map((r) => toMirrorRecord(entity, r)).filter((r): r is MirrorRecord => r !== undefined);
+    if (records.length > 0) await this.mirror.upsert(entity, records, progress.max);
+    const remaining = isPaged(page.kind) && msg.iteratorID && (msg.iteratorRemainingCount ?? 0) > 0 ? (msg.iteratorRemainingCount as number) : 0;
+    const total = msg.iteratorRemainingCount !== undefined ? progress.count + remaining : undefined;
+    await this.progress.save(progress);
+    s.imported += records.length;
+    const done = remaining === 0;
+    s.importFraction = done || !total ? 0 : progress.count / total;
+    const event: ImportedPage = { job, entity, records, done, count: progress.count, ...(total !== undefined ? { total } : {}) };
+    this.emit('imported', event);
+    this.showImportProgress(job, entity, progress.count, total);
+    if (!done) {
+      s.next = { kind: 'import', job, progress, page: { ...page, iteratorID: msg.iteratorID } };
+      return;
+    }
+    await this.completeImport(s, job, progress, entity);
+  }
+
+  /** An hresult instead of a response: the request processor failed. A parse error means QuickBooks ran nothing. */
+  private async onHresult(s: Session, f: InFlight, response: ReceivedResponse): Promise<void> {
+    const parseError = response.hresult.toLowerCase() === PARSE_ERROR_HRESULT;
+    const message = `${response.hresult}: ${response.message || 'the QuickBooks request processor failed'}`;
+    const uncertain = f.kind === 'write' ? !parseError || f.job.uncertain : f.job.uncertain;
+    await this.failJob(s, f.job, { code: 'hresult', message }, { retryable: true, uncertain });
+    s.lastError = `${f.job.summary}: ${message}`;
+    if (!parseError) s.stopped = true; // QuickBooks itself is in trouble: stop this session
+  }
+
+  // ------------------------------------------------------------------ job bookkeeping
+
+  private async completeWrite(s: Session, job: Job, rec: QbxmlRecord, result: WriteResult, note?: string): Promise<void> {
+    const entity = WRITE_ENTITY[job.kind];
+    const mirrored = entity ? toMirrorRecord(entity, rec) : undefined;
+    if (entity && mirrored) await this.mirror.upsert(entity, [mirrored]);
+    const done = await this.outbox.complete(job, result as unknown as Record<string, unknown>, note);
+    s.complete++;
+    s.done++;
+    const match = (job.payload as WritePayload).match;
+    if (match && result.qbId) {
+      const book = this.matches(match.kind);
+      const changed = await book.save([{ appId: match.appId, key: (await book.get(match.appId))?.key ?? '', status: 'matched', qbId: result.qbId }]);
+      this.matchesChanged(match.kind, changed);
+    }
+    this.jobFinished(done);
+  }
+
+  private async completeImport(s: Session, job: Job, progress: ImportProgress, entity: DesktopEntity): Promise<void> {
+    const payload = job.payload as ImportPayload;
+    const result: Record<string, unknown> = { count: progress.count, from: payload.from, to: payload.to };
+    if (progress.max !== undefined) result.watermark = progress.max;
+    const done = await this.outbox.complete(job, result);
+    await this.progress.remove(job);
+    s.complete++;
+    s.done++;
+    s.importFraction = 0;
+    if (entity !== 'invoices' && entity !== 'payments') {
+      if (job.key.startsWith(RESYNC_PREFIX)) await this.recordResync(job, entity, progress);
+      this.emit('synced', { entities: [entity] });
+    }
+    this.jobFinished(done);
+  }
+
+  private async recordResync(job: Job, entity: MirrorEntity, progress: ImportProgress): Promise<void> {
+    const sync = await this.syncState.load();
+    const before = sync.last[entity];
+    if (progress.max !== undefined && (before === undefined || Date.parse(progress.max) > Date.parse(before))) sync.last[entity] = progress.max;
+    if (job.key.startsWith(`${RESYNC_PREFIX}${entity}:full:`)) sync.full[entity] = true;
+    await this.syncState.save(sync);
+    if (isConnected(sync) && this.status().state !== 'connected') this.setStatus({ state: 'connected' });
+  }
+
+  /** Fails a job (retryable ones go back to `approved` until the attempts run out) and counts it. */
+  private async failJob(s: Session, job: Job, error: JobError, options: { retryable?: boolean; uncertain?: boolean }): Promise<void> {
+    const failed = await this.outbox.fail(job, error, options);
+    s.done++;
+    s.lastError = `${job.summary}: ${error.statusCode !== undefined ? `${error.statusCode} ` : ''}${error.message}`;
+    if (failed.state === 'error') {
+      s.errors++;
+      this.jobFinished(failed);
+    }
+  }
+
+  /** BlueTrace's "Connecting" progress while the first full import runs, e.g. "customers 1,500 / 50,000". */
+  private showImportProgress(job: Job, entity: DesktopEntity, received: number, total: number | undefined): void {
+    if (!job.key.startsWith(RESYNC_PREFIX) || this.status().state === 'connected') return;
+    if (entity !== 'items' && entity !== 'customers') return;
+    this.setStatus({ state: 'connecting', progress: `${entity} ${count(received)}${total !== undefined ? ` / ${count(total)}` : ''}` });
+  }
+
+  private async openResyncJobs(): Promise<Job[]> {
+    const open = await this.outbox.list({ state: ['queued', 'approved', 'sent'] });
+    return open.filter((j) => j.key.startsWith(RESYNC_PREFIX));
+  }
+
+  /**
+   * Real progress: jobs finished in this session against jobs finished plus jobs still to do (the
+   * current import counting by its share received); 100 only when nothing is left to send.
+   */
+  private async percent(s: Session): Promise<number> {
+    const waiting = (await this.outbox.ready()).filter((j) => !s.tried.has(j.key)).length;
+    const remaining = waiting + (s.next ? 1 : 0);
+    if (remaining === 0) return 100;
+    const share = s.next?.kind === 'import' ? s.importFraction : 0;
+    return Math.max(0, Math.min(99, Math.floor((100 * (s.done + share)) / (s.done + remaining))));
+  }
+
+  private summary(s: Session): string {
+    const parts = [`${s.sent} sent`, `${s.complete} complete`, `${s.errors} error${s.errors === 1 ? '' : 's'}`];
+    if (s.found > 0) parts.push(`${s.found} found already in QuickBooks`);
+    if (s.imported > 0) parts.push(`${count(s.imported)} records imported`);
+    return parts.join(', ');
+  }
+}

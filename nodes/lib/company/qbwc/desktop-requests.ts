@@ -1,0 +1,175 @@
+/**
+ * The qbXML requests QuickBooks Desktop jobs turn into: writes (adds and the invoice update), look-ups
+ * after an unknown outcome, the re-read before a retried update, and import pages. Every document is
+ * built with the qbXML library (qbxml.ts), never by hand.
+ */
+import { resolveJobRefs, type Job, type WritePayload, type WriteResult } from '../../jobs';
+import { buildQbxml, type BuildOptions, type ListQuery, type QbxmlRequest } from './qbxml';
+
+/** A write job's payload on Desktop: the shared envelope plus the item type of an item.add. */
+export interface DesktopWritePayload extends WritePayload {
+  /** item.add: ItemNonInventoryAdd (default) or ItemServiceAdd. */
+  itemType?: 'NonInventory' | 'Service';
+}
+
+/**
+ * Fills the `{ jobRef }` placeholders of a payload (jobs/refs.ts) from its dependencies' results, e.g. a
+ * payment's `AppliedToTxnAdd: [{ TxnID: { jobRef: 'invoice:so-1001' } }]`. A dependency that is not
+ * complete gives a clear error.
+ */
+function fillJobRefs(fields: Record<string, unknown>, deps: ReadonlyMap<string, Job>): Record<string, unknown> {
+  return resolveJobRefs(fields, (key) => {
+    const dep = deps.get(key);
+    return dep?.state === 'complete' ? (dep.result as unknown as WriteResult) : undefined;
+  });
+}
+
+/** The tag put at the end of a transaction's Memo so QuickBooks itself shows which source record it came from. */
+export function sourceTag(sourceId: string): string {
+  return `[qbsync ${sourceId}]`;
+}
+
+const MEMO_MAX = 4095;
+
+function withTag(memo: unknown, sourceId: string): string {
+  const tag = sourceTag(sourceId);
+  const text = typeof memo === 'string' ? memo : '';
+  if (text.includes(tag)) return text;
+  if (!text) return tag;
+  return `${text.slice(0, MEMO_MAX - tag.length - 1)} ${tag}`;
+}
+
+/** An invoice update: the previous TxnID and its current EditSequence. */
+export interface EditTarget {
+  TxnID: string;
+  EditSequence: string;
+}
+
+/** InvoiceAdd fields → InvoiceMod fields: same header, lines replaced (TxnLineID -1 = new; unlisted lines are deleted). */
+function invoiceMod(fields: Record<string, unknown>, edit: EditTarget): Record<string, unknown> {
+  const { InvoiceLineAdd, LinkToTxnID: _link, ...header } = fields;
+  const mod: Record<string, unknown> = { ...header, TxnID: edit.TxnID, EditSequence: edit.EditSequence };
+  if (InvoiceLineAdd !== undefined) {
+    const lines = Array.isArray(InvoiceLineAdd) ? InvoiceLineAdd : [InvoiceLineAdd];
+    mod.InvoiceLineMod = lines.map((l) => ({ ...(l as Record<string, unknown>), TxnLineID: '-1' }));
+  }
+  return mod;
+}
+
+/** The write request of a job (the add, or the invoice update when `edit` is given). */
+export function writeRequest(
+  job: Job,
+  deps: ReadonlyMap<string, Job>,
+  requestID: string,
+  options: { edit?: EditTarget; incomeAccountId?: string; build?: BuildOptions } = {},
+): string {
+  const payload = job.payload as DesktopWritePayload;
+  if (!payload || typeof payload !== 'object' || typeof payload.fields !== 'object' || payload.fields === null) {
+    throw new Error(`job "${job.key}" has no payload fields`);
+  }
+  const fields = fillJobRefs(payload.fields, deps);
+  let request: QbxmlRequest;
+  switch (job.kind) {
+    case 'customer.add':
+      request = { type: 'CustomerAdd', requestID, data: fields as never };
+      break;
+    case 'item.add': {
+      const data = { ...fields };
+      if (data.SalesOrPurchase === undefined && data.SalesAndPurchase === undefined && options.incomeAccountId) {
+        data.SalesOrPurchase = { AccountRef: { ListID: options.incomeAccountId } };
+      }
+      const type = payload.itemType === 'Service' ? 'ItemServiceAdd' : 'ItemNonInventoryAdd';
+      request = { type, requestID, data: data as never };
+      break;
+    }
+    case 'invoice.upsert': {
+      const data = { ...fields, Memo: withTag(fields.Memo, job.sourceId) };
+      request = options.edit
+        ? { type: 'InvoiceMod', requestID, data: invoiceMod(data, options.edit) as never }
+        : { type: 'InvoiceAdd', requestID, data: data as never };
+      break;
+    }
+    case 'payment.add':
+      request = { type: 'ReceivePaymentAdd', requestID, data: { ...fields, Memo: withTag(fields.Memo, job.sourceId) } as never };
+      break;
+    default:
+      throw new Error(`job kind "${job.kind}" is not a write`);
+  }
+  return buildQbxml(request, options.build);
+}
+
+/** The look-up of a write job's record after an unknown outcome (Name for lists, RefNumber for transactions). */
+export function lookupRequest(job: Job, requestID: string, build?: BuildOptions): string {
+  const { lookup } = job.payload as WritePayload;
+  if (!lookup || typeof lookup.value !== 'string' || lookup.value === '') throw new Error(`job "${job.key}" has no lookup`);
+  switch (job.kind) {
+    case 'customer.add':
+      return buildQbxml({ type: 'CustomerQuery', requestID, data: { FullName: lookup.value } }, build);
+    case 'item.add':
+      return buildQbxml({ type: 'ItemQuery', requestID, data: { FullName: lookup.value } }, build);
+    case 'invoice.upsert':
+      return buildQbxml({ type: 'InvoiceQuery', requestID, data: { RefNumber: lookup.value } }, build);
+    case 'payment.add':
+      return buildQbxml({ type: 'ReceivePaymentQuery', requestID, data: { RefNumber: lookup.value } }, build);
+    default:
+      throw new Error(`job kind "${job.kind}" has no look-up`);
+  }
+}
+
+/** Reads an invoice again by TxnID (for its current EditSequence). */
+export function rereadRequest(txnId: string, requestID: string, build?: BuildOptions): string {
+  return buildQbxml({ type: 'InvoiceQuery', requestID, data: { TxnID: txnId } }, build);
+}
+
+/** One page request of an import. */
+export interface PageQuery {
+  kind: 'import.items' | 'import.customers' | 'import.terms' | 'import.accounts' | 'import.invoices';
+  /** Inclusive lower bound (DATETIMETYPE, or DATETYPE for the transaction-date filter). */
+  from: string;
+  /** Inclusive upper bound. */
+  to: string;
+  dateField: 'modified' | 'txn';
+  pageSize: number;
+  /** Continue this iterator (omit to start one). */
+  iteratorID?: string;
+}
+
+/** Lists the library has no request type for: built as the same-shaped CustomerQuery, then renamed. */
+const RENAMED: Partial<Record<PageQuery['kind'], string>> = { 'import.terms': 'TermsQueryRq', 'import.accounts': 'AccountQueryRq' };
+
+/** Terms and accounts are short lists: one request without an iterator (qbXML's iterators are documented for the big queries). */
+export function isPaged(kind: PageQuery['kind']): boolean {
+  return RENAMED[kind] === undefined;
+}
+
+/** The request for one page (or the single request of an unpaged list). */
+export function pageRequest(q: PageQuery, requestID: string, build?: BuildOptions): string {
+  const iter = isPaged(q.kind)
+    ? q.iteratorID
+      ? { iterator: 'Continue' as const, iteratorID: q.iteratorID }
+      : { iterator: 'Start' as const }
+    : {};
+  if (q.kind === 'import.invoices') {
+    const range =
+      q.dateField === 'txn'
+        ? { TxnDateRangeFilter: { FromTxnDate: q.from.slice(0, 10), ToTxnDate: q.to.slice(0, 10) } }
+        : { ModifiedDateRangeFilter: { FromModifiedDate: q.from, ToModifiedDate: q.to } };
+    return buildQbxml({ type: 'InvoiceQuery', requestID, ...iter, data: { MaxReturned: q.pageSize, ...range, IncludeLineItems: true } }, build);
+  }
+  const data: ListQuery = { ActiveStatus: 'All', FromModifiedDate: q.from, ToModifiedDate: q.to };
+  if (isPaged(q.kind)) data.MaxReturned = q.pageSize;
+  if (q.kind === 'import.items') return buildQbxml({ type: 'ItemQuery', requestID, ...iter, data }, build);
+  const xml = buildQbxml({ type: 'CustomerQuery', requestID, ...iter, data }, build);
+  const renamed = RENAMED[q.kind];
+  if (!renamed) return xml;
+  // Workaround: qbxml-schema.ts has no TermsQuery/AccountQuery; both take the same leading filter children.
+  return xml.replace('<CustomerQueryRq', `<${renamed}`).replace('</CustomerQueryRq>', `</${renamed}>`);
+}
+
+/** Inclusive bounds of an import: a date alone means the whole day (start, or its last second). */
+export function lowerBound(value: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00` : value;
+}
+export function upperBound(value: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T23:59:59` : value;
+}

@@ -1,0 +1,76 @@
+/**
+ * BluBilling's views of the queue: "Review items queued for Import/Export" (what waits) and "Previous
+ * History" (every operation, In Queue → Complete, with what it imported or exported).
+ */
+import type { Job, JobState } from '../jobs';
+
+/** The operation-type cell of a row. */
+export const OPERATION: Readonly<Record<string, string>> = {
+  'customer.add': 'Export Customer',
+  'invoice.upsert': 'Export Invoice',
+  'payment.add': 'Export Payment',
+  'import.items': 'Import Items',
+  'import.customers': 'Import Customers',
+  'import.invoices': 'Import Invoices',
+};
+
+export type HistoryStatus = 'In Queue' | 'Complete' | 'Error' | 'Skipped';
+
+/** BluBilling's status words: everything not finished is "In Queue". */
+export function historyStatus(state: JobState): HistoryStatus {
+  switch (state) {
+    case 'complete':
+      return 'Complete';
+    case 'error':
+      return 'Error';
+    case 'skipped':
+      return 'Skipped';
+    default:
+      return 'In Queue';
+  }
+}
+
+/** Jobs still waiting to be sent or answered. */
+export const WAITING: readonly JobState[] = ['queued', 'approved', 'sent', 'error'];
+
+export interface QueueRow {
+  key: string;
+  kind: string;
+  operation: string;
+  /** The job's own state (queued = waits for approval). */
+  state: JobState;
+  status: HistoryStatus;
+  summary: string;
+  dependsOn: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface HistoryRow extends QueueRow {
+  /** Exports: the QuickBooks id (ListID/TxnID or Id) of the record created. */
+  qbId?: string;
+  /** Imports: how many records were imported. */
+  count?: number;
+  error?: string;
+  completedAt?: string;
+}
+
+export function queueRow(job: Job): QueueRow {
+  return {
+    key: job.key, kind: job.kind, operation: OPERATION[job.kind] ?? job.kind, state: job.state, status: historyStatus(job.state),
+    summary: job.summary, dependsOn: job.dependsOn, createdAt: job.createdAt, updatedAt: job.updatedAt,
+  };
+}
+
+/** A history row; `count` is the number of records imported when the job's result does not say. */
+export function historyRow(job: Job, count?: number): HistoryRow {
+  const row: HistoryRow = queueRow(job);
+  const result = job.result ?? {};
+  if (job.kind.startsWith('import.')) {
+    const n = typeof result.count === 'number' ? result.count : count;
+    if (n !== undefined) row.count = n;
+  } else if (typeof result.qbId === 'string') row.qbId = result.qbId;
+  if (job.error) row.error = job.error.message;
+  if (job.completedAt) row.completedAt = job.completedAt;
+  return row;
+}

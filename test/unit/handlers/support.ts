@@ -1,0 +1,71 @@
+/**
+ * A company for handler tests: the real store-backed mirror, outbox, matches and logs of BaseCompany,
+ * with no connection (resync and kick are counted, nothing is sent).
+ */
+import path from 'node:path';
+import { after, before } from 'node:test';
+import { BaseCompany } from '../../../nodes/lib/company/base';
+import type { Edition } from '../../../nodes/lib/company/types';
+import type { Job, WritePayload } from '../../../nodes/lib/jobs';
+import type { MirrorRecord } from '../../../nodes/lib/mirror';
+import { Store } from '../../../nodes/lib/store';
+import { tempDir } from '../../support/tmp';
+
+export class TestCompany extends BaseCompany {
+  resyncs = 0;
+  kicks = 0;
+
+  async resync(): Promise<void> {
+    this.resyncs++;
+  }
+
+  kick(): void {
+    this.kicks++;
+  }
+
+  newRecord(kind: 'item' | 'customer', record: Record<string, unknown>): WritePayload {
+    const name = String(record.name);
+    return { entity: kind === 'item' ? 'Item' : 'Customer', fields: { Name: name }, lookup: { field: 'Name', value: name } };
+  }
+
+  async close(): Promise<void> {}
+
+  /** Completes a job as the edition would after QuickBooks answered (and emits `job`). */
+  async completeJob(key: string, qbId: string): Promise<Job> {
+    const job = await this.outbox.get(key);
+    if (!job) throw new Error(`no job ${key}`);
+    const done = await this.outbox.complete(await this.outbox.markSent(job), { qbId });
+    this.jobFinished(done);
+    return done;
+  }
+}
+
+/** Opens one temporary store for the test file (closed and removed after it). */
+export function useStore(): () => Store {
+  const tmp = tempDir('qbsync-handlers-');
+  let store: Store | undefined;
+  before(async () => {
+    store = await Store.open(path.join(tmp.dir, 'store'));
+  });
+  after(async () => {
+    await store?.close();
+    tmp.cleanup();
+  });
+  return () => {
+    if (!store) throw new Error('the store is not open yet');
+    return store;
+  };
+}
+
+let n = 0;
+/** A fresh company (own id, so tests sharing a store do not see each other). */
+export function newCompany(store: Store, edition: Edition = 'qbd'): TestCompany {
+  return new TestCompany(`co-${++n}`, edition, store, { invoiceCreation: true });
+}
+
+/** Puts QuickBooks records in the company's mirror (active unless said otherwise). */
+export async function mirrorOf(company: TestCompany, entity: string, records: Array<Partial<MirrorRecord> & { id: string; name: string }>): Promise<void> {
+  await company.mirror.upsert(entity, records.map((r) => ({ active: true, data: {}, ...r })));
+}
+
+export const EDITIONS: readonly Edition[] = ['qbd', 'qbo'];
