@@ -31,9 +31,15 @@ run(async () => {
 
   const withRules = await measure('default rules + hash join (Matcher core)', N, async () => {
     const appKeyed: KeyedRecord[] = [];
-    for (const r of app) appKeyed.push({ id: r.id, key: await keyOf(appRule, r) });
+    for (const r of app) {
+      const key = keyOf(appRule, r);
+      appKeyed.push({ id: r.id, key: typeof key === 'string' ? key : await key });
+    }
     const qbKeyed: KeyedRecord[] = [];
-    for (const r of qb) qbKeyed.push({ id: r.id, key: await keyOf(qbRule, r.data), active: r.active });
+    for (const r of qb) {
+      const key = keyOf(qbRule, r.data);
+      qbKeyed.push({ id: r.id, key: typeof key === 'string' ? key : await key, active: r.active });
+    }
     ruled = matchByKey('item', appKeyed, qbKeyed);
   });
 

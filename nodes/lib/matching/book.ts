@@ -51,6 +51,9 @@ const OUTCOME_FIELDS = ['status', 'qbId', 'issue', 'candidates', 'inactiveOnly']
  */
 export class MatchBook {
   private docs?: Map<string, MatchDoc>;
+  /** App ids received but not yet written, and the subset not yet in the store at all. */
+  private readonly dirty = new Set<string>();
+  private readonly unsaved = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -78,7 +81,10 @@ export class MatchBook {
     return (await this.all()).get(appId);
   }
 
-  /** Records (or refreshes) app records with their keys; new ones start `pending` until matched. */
+  /**
+   * Records (or refreshes) app records with their keys; new ones start `pending` until matched. They
+   * are written by the next `save` (or `flush`), so one ingest writes each document once.
+   */
   async upsertApp(records: Array<{ appId: string; appName: string; key: string; record: Record<string, unknown> }>): Promise<void> {
     const docs = await this.all();
     const at = new Date().toISOString();
@@ -87,9 +93,24 @@ export class MatchBook {
       const doc: MatchDoc = old
         ? { ...old, appName: r.appName, key: r.key, record: r.record, updatedAt: at }
         : { _id: this.id(r.appId), company: this.company, kind: this.kind, appId: r.appId, appName: r.appName, key: r.key, record: r.record, status: 'pending', updatedAt: at };
-      await this.store.matches.update({ _id: doc._id }, doc, { upsert: true });
+      if (!old) this.unsaved.add(r.appId);
+      this.dirty.add(r.appId);
       docs.set(r.appId, doc);
     }
+  }
+
+  /** Writes what changed in memory: new documents in bulk, changed ones one by one. */
+  async flush(): Promise<void> {
+    const docs = await this.all();
+    const fresh = [...this.unsaved].map((id) => docs.get(id) as MatchDoc);
+    for (let i = 0; i < fresh.length; i += 10_000) await this.store.matches.insert(fresh.slice(i, i + 10_000));
+    for (const id of this.dirty) {
+      if (this.unsaved.has(id)) continue;
+      const doc = docs.get(id) as MatchDoc;
+      await this.store.matches.update({ _id: doc._id }, doc);
+    }
+    this.unsaved.clear();
+    this.dirty.clear();
   }
 
   /** The admin links, appId → QuickBooks id. */
@@ -106,12 +127,13 @@ export class MatchBook {
     const next: MatchDoc = { ...doc, updatedAt: new Date().toISOString() };
     if (qbId) next.linkedQbId = qbId;
     else delete next.linkedQbId;
-    await this.store.matches.update({ _id: doc._id }, next);
     (await this.all()).set(appId, next);
+    this.dirty.add(appId);
+    await this.flush();
     return next;
   }
 
-  /** Writes the outcomes that changed; returns the app ids whose outcome changed. */
+  /** Applies outcomes, writes every change (and pending new records); returns the ids whose outcome changed. */
   async save(outcomes: MatchOutcome[]): Promise<string[]> {
     const docs = await this.all();
     const changed: string[] = [];
@@ -128,10 +150,11 @@ export class MatchBook {
       if (o.inactiveOnly) next.inactiveOnly = true;
       if (OUTCOME_FIELDS.every((f) => JSON.stringify(doc[f]) === JSON.stringify(next[f]))) continue;
       next.updatedAt = at;
-      await this.store.matches.update({ _id: doc._id }, next);
       docs.set(o.appId, next);
+      this.dirty.add(o.appId);
       changed.push(o.appId);
     }
+    await this.flush();
     return changed;
   }
 

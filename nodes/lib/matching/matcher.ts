@@ -20,13 +20,20 @@ export interface MatchReport {
   changed: string[];
 }
 
-/** Evaluates a key rule on one record: the synchronous fast path when it has one, else JSONata. */
-export async function keyOf(rule: Rule, record: unknown): Promise<string> {
-  const fast = rule.evaluateSync(record);
-  const key = fast === BAIL ? await rule.evaluate(record) : fast;
+function asKey(rule: Rule, key: unknown): string {
   if (key === undefined || key === null) return '';
   if (typeof key !== 'string') throw new Error(`Rule "${rule.name}" must give a text key, but gave ${Array.isArray(key) ? 'an array' : typeof key}`);
   return key;
+}
+
+/**
+ * Evaluates a key rule on one record: synchronously through the rule's fast path when it has one (no
+ * promise per record in the hot loop), else a promise of JSONata's answer.
+ */
+export function keyOf(rule: Rule, record: unknown): string | Promise<string> {
+  const fast = rule.evaluateSync(record);
+  if (fast !== BAIL) return asKey(rule, fast);
+  return rule.evaluate(record).then((key) => asKey(rule, key));
 }
 
 /**
@@ -49,7 +56,10 @@ export class Matcher {
   /** Records app records (one message may carry one or many) and rematches; returns their outcomes. */
   async ingest(records: AppRecord[]): Promise<MatchReport> {
     const rows = [];
-    for (const r of records) rows.push({ appId: String(r.id), appName: String(r.name ?? r.id), key: await keyOf(this.appRule, r), record: r });
+    for (const r of records) {
+      const key = keyOf(this.appRule, r);
+      rows.push({ appId: String(r.id), appName: String(r.name ?? r.id), key: typeof key === 'string' ? key : await key, record: r });
+    }
     await this.book.upsertApp(rows);
     return this.rematch(new Set(rows.map((r) => r.appId)));
   }
@@ -60,7 +70,8 @@ export class Matcher {
     for (const r of await this.mirror.list(this.entity)) {
       let key = this.qbKeys.get(r);
       if (key === undefined) {
-        key = await keyOf(this.qbRule, r.data);
+        const k = keyOf(this.qbRule, r.data);
+        key = typeof k === 'string' ? k : await k;
         this.qbKeys.set(r, key);
       }
       qb.push({ id: r.id, key, active: r.active });

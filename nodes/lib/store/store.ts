@@ -8,12 +8,19 @@ import { SecretBox } from './secrets';
 export const COLLECTIONS = ['mirror', 'matches', 'jobs', 'log', 'tokens', 'state'] as const;
 export type CollectionName = (typeof COLLECTIONS)[number];
 
-/** Indexes each collection's queries use (nedb compound indexes are field-name arrays). */
+/**
+ * Indexes beyond `_id`. Documents are addressed by deterministic `_id`s (`<company>|<kind>|<source id>`),
+ * which nedb indexes uniquely; the list queries (`{company, kind}`, `{company, state}`) deliberately
+ * have no index: nedb keeps the documents of one index value in an array and removes them by linear
+ * scan, so an index on a field that 100,000 documents share (a company, a state) makes every update
+ * O(n) (measured: 100,000 match updates went from seconds to over ten minutes). A scan of the
+ * collection is cheaper, and the hot paths read from the in-memory copies (Mirror, MatchBook).
+ */
 const INDEXES: Record<CollectionName, Array<string | string[]>> = {
-  mirror: [['company', 'entity'], 'key'],
-  matches: [['company', 'kind'], 'status'],
-  jobs: [['company', 'state'], 'kind'],
-  log: [['company', 'kind'], 'sourceId'],
+  mirror: [],
+  matches: [],
+  jobs: [],
+  log: ['sourceId'],
   tokens: [],
   state: [],
 };
