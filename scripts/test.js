@@ -24,7 +24,9 @@ if (files.length === 0) {
   console.error(`no test files found under ${testRoot}${filter ? ` matching "${filter}"` : ''}`);
   process.exit(1);
 }
-const res = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+// A test that hangs fails after 2 minutes instead of stalling CI; a file whose tests are done exits
+// even if a stray handle is left open.
+const res = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=120000', '--test-force-exit', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
   cwd: root,
   env: { ...process.env, NODE_ENV: 'test' },

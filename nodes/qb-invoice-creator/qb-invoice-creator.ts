@@ -44,7 +44,7 @@ export = function (RED: NodeAPI): void {
         node.status({ fill: 'red', shape: 'ring', text: 'invalid rule' });
         throw err;
       }
-      node.status({ fill: 'grey', shape: 'ring', text: 'ready' });
+      if (company.status().state === 'connected') node.status({ fill: 'grey', shape: 'ring', text: 'ready' });
       return handler;
     });
     ready.catch(() => undefined);

@@ -21,3 +21,17 @@ function safeStringify(value: unknown): string {
     return String(value);
   }
 }
+
+/**
+ * A request that cannot be carried out as asked (a missing field, an unknown record). `code` reaches
+ * Catch nodes as `msg.error.code`, so a flow can answer HTTP 400 or 404 without parsing messages.
+ */
+export class RequestError extends Error {
+  override name = 'RequestError';
+  constructor(
+    message: string,
+    readonly code: 'QB_BAD_REQUEST' | 'QB_NOT_FOUND' = 'QB_BAD_REQUEST',
+  ) {
+    super(message);
+  }
+}

@@ -1,4 +1,5 @@
 import type { Company } from '../company/types';
+import { RequestError } from '../errors';
 import { RANK } from '../jobs';
 import { Matcher, toIssue, type AppRecord, type MatchKind, type MatchReport } from '../matching';
 
@@ -37,8 +38,8 @@ export function parseMatcherMessage(kind: MatcherOptions['kind'], msg: { topic?:
   if (topic === 'issues') return { command: 'issues' };
   if (topic === 'link' || topic === 'unlink') {
     const p = (msg.payload ?? {}) as { appId?: unknown; qbId?: unknown };
-    if ((typeof p.appId !== 'string' && typeof p.appId !== 'number') || String(p.appId) === '') throw new Error('a link needs payload.appId (the app record id)');
-    if (topic === 'link' && (typeof p.qbId !== 'string' || p.qbId === '')) throw new Error('a link needs payload.qbId (the QuickBooks id)');
+    if ((typeof p.appId !== 'string' && typeof p.appId !== 'number') || String(p.appId) === '') throw new RequestError('a link needs payload.appId (the app record id)');
+    if (topic === 'link' && (typeof p.qbId !== 'string' || p.qbId === '')) throw new RequestError('a link needs payload.qbId (the QuickBooks id)');
     return { command: 'link', appId: String(p.appId), qbId: topic === 'link' ? String(p.qbId) : undefined };
   }
   const records = Array.isArray(msg.payload) ? msg.payload : [msg.payload];

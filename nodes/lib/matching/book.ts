@@ -1,3 +1,4 @@
+import { RequestError } from '../errors';
 import type { Store } from '../store';
 import { ISSUES, type IssueCode, type MatchKind } from './issues';
 import type { MatchOutcome } from './join';
@@ -123,7 +124,7 @@ export class MatchBook {
   /** An admin links an app record to a QuickBooks record (or unlinks it with `undefined`). */
   async link(appId: string, qbId: string | undefined): Promise<MatchDoc> {
     const doc = await this.get(appId);
-    if (!doc) throw new Error(`no ${this.kind} with app id "${appId}" has been received yet`);
+    if (!doc) throw new RequestError(`no ${this.kind} with app id "${appId}" has been received yet`, 'QB_NOT_FOUND');
     const next: MatchDoc = { ...doc, updatedAt: new Date().toISOString() };
     if (qbId) next.linkedQbId = qbId;
     else delete next.linkedQbId;

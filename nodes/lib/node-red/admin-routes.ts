@@ -1,5 +1,18 @@
 import { defaultRule, listDefaultRules, testRule } from '../rules';
+import type { Company, MirrorEntity } from '../company/types';
 import type { NodeAPI, RequestLike, ResponseLike } from './types';
+
+const MIRRORED: MirrorEntity[] = ['items', 'customers', 'terms', 'accounts'];
+
+/** A connection's state and its mirror's age, for the config dialogs and the flows. */
+export async function connectionStatus(company: Company): Promise<Record<string, unknown>> {
+  const mirror: Record<string, unknown> = {};
+  for (const entity of MIRRORED) {
+    const age = await company.mirror.age(entity);
+    mirror[entity] = { count: age.count, syncedAt: age.syncedAt?.toISOString(), ageSeconds: age.ageMs === undefined ? undefined : Math.round(age.ageMs / 1000) };
+  }
+  return { edition: company.edition, ...company.status(), mirror };
+}
 
 /** Root of this package's admin routes (relative: the editor adds httpAdminRoot and the token). */
 export const ADMIN_ROOT = '/qbsync';
@@ -22,6 +35,28 @@ export function registerAdminRoutes(RED: NodeAPI): void {
   registered.add(RED.httpAdmin as object);
   const read = RED.auth.needsPermission('qb-rule.read');
   const write = RED.auth.needsPermission('qb-rule.write');
+
+  // The connection dialogs: state, the mirror's age, and Re-sync (either edition).
+  const companyOf = async (id: string): Promise<Company | undefined> => {
+    const node = RED.nodes.getNode(id) as { whenCompany?: () => Promise<Company> } | null;
+    return node?.whenCompany ? node.whenCompany() : undefined;
+  };
+  const connRead = RED.auth.needsPermission('qbsync.read');
+  const connWrite = RED.auth.needsPermission('qbsync.write');
+  RED.httpAdmin.get(`${ADMIN_ROOT}/connections/:id/status`, connRead, (req: RequestLike, res: ResponseLike) => {
+    companyOf(req.params.id)
+      .then(async (company) => (company ? res.json(await connectionStatus(company)) : res.status(404).json({ error: 'deploy this connection first' })))
+      .catch((err: Error) => res.status(409).json({ error: err.message }));
+  });
+  RED.httpAdmin.post(`${ADMIN_ROOT}/connections/:id/resync`, connWrite, (req: RequestLike, res: ResponseLike) => {
+    companyOf(req.params.id)
+      .then(async (company) => {
+        if (!company) return res.status(404).json({ error: 'deploy this connection first' });
+        await company.resync({ full: req.query.full === 'true' });
+        res.json(await connectionStatus(company));
+      })
+      .catch((err: Error) => res.status(409).json({ error: err.message }));
+  });
 
   RED.httpAdmin.get(`${ADMIN_ROOT}/rules`, read, (_req: RequestLike, res: ResponseLike) => {
     res.json(listDefaultRules());

@@ -57,9 +57,15 @@ export function attachCompany(
   listeners: Partial<Record<'status' | 'synced' | 'job' | 'matches' | 'imported', (arg: any) => void>> = {},
 ): Promise<Company> {
   let company: Company | undefined;
+  // The connection's state shows on the node while it is not simply connected (BlueTrace: Connecting → Connected).
+  const showState = (s: CompanyStatus) => {
+    if (s.state !== 'connected' || s.progress) node.status(statusFor(s));
+  };
+  const all: Record<string, (arg: any) => void> = { ...listeners, status: (s: CompanyStatus) => (showState(s), listeners.status?.(s)) };
   const attached = (async () => {
     company = await connectionOf(RED, config).whenCompany();
-    for (const [event, fn] of Object.entries(listeners)) company.on(event, fn as (arg: unknown) => void);
+    for (const [event, fn] of Object.entries(all)) company.on(event, fn as (arg: unknown) => void);
+    showState(company.status());
     return company;
   })();
   attached.catch((err: Error) => {
@@ -67,7 +73,7 @@ export function attachCompany(
     node.status({ fill: 'red', shape: 'ring', text: 'no connection' });
   });
   node.on('close', (_removed: boolean, done: () => void) => {
-    if (company) for (const [event, fn] of Object.entries(listeners)) company.off(event, fn as (arg: unknown) => void);
+    if (company) for (const [event, fn] of Object.entries(all)) company.off(event, fn as (arg: unknown) => void);
     done();
   });
   return attached;

@@ -47,7 +47,7 @@ export function matcherNode(RED: NodeAPI, type: string, kind: MatcherOptions['ki
         node.status({ fill: 'red', shape: 'ring', text: 'invalid rule' });
         throw err;
       }
-      node.status({ fill: 'grey', shape: 'ring', text: 'ready' });
+      if (company.status().state === 'connected') node.status({ fill: 'grey', shape: 'ring', text: 'ready' });
       return handler;
     });
     ready.catch(() => undefined); // reported above; each input fails with the reason

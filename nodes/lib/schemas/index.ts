@@ -13,6 +13,8 @@ export interface FieldProblem {
 /** A message that does not match its schema; the message names every failing field path. */
 export class SchemaError extends Error {
   override name = 'SchemaError';
+  /** Reaches Catch nodes as `msg.error.code` (flows answer HTTP 400). */
+  readonly code = 'QB_INVALID_MESSAGE';
   constructor(
     readonly schema: string,
     readonly problems: FieldProblem[],

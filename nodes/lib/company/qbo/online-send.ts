@@ -1,0 +1,351 @@
+/**
+ * How the Online company sends one group of ready jobs of one kind: list adds and invoice creates in
+ * batches (≤ 30 per request, through `QboClient.createMany`), invoice updates (re-read for the current
+ * SyncToken, then a sparse update), payments (single creates with their requestid), and imports.
+ *
+ * Exactly once: each job is marked `sent` (awaited) before its request or batch leaves. A job that is
+ * `uncertain` (its earlier attempt's outcome is unknown) is first looked up in QuickBooks by the same
+ * natural key the client uses after its own unknown outcomes (Item Name, Customer DisplayName, Invoice
+ * DocNumber; a payment by customer, reference and amount); when found, the job completes with
+ * `foundExisting` instead of adding a second record.
+ */
+import type { Job, JobError, Outbox, WritePayload, WriteResult } from '../../jobs';
+import { jobRefsIn, resolveJobRefs } from '../../jobs';
+import type { MatchBook, MatchKind } from '../../matching';
+import type { Mirror } from '../../mirror';
+import type { CreateManyResult, QboClient, QboEntity, QboRecord } from './client';
+import { NATURAL_KEY } from './client';
+import { QboError } from './errors';
+import { isImportKind, runImport, type OnlineImportedPage } from './online-import';
+import { mirrorEntityOf, toMirrorRecords, writeResultOf } from './online-records';
+
+/** What the sender needs from its company. */
+export interface SendHost {
+  readonly client: QboClient;
+  readonly outbox: Outbox;
+  readonly mirror: Mirror;
+  matches(kind: MatchKind): MatchBook;
+  matchesChanged(kind: MatchKind, appIds: string[]): void;
+  /** A job reached complete or error. */
+  finished(job: Job): void;
+  /** Intuit refused the refresh token: stop sending until a person reconnects. */
+  reconnectNeeded(error: QboError): void;
+  imported(page: OnlineImportedPage): void;
+  /** A list import completed (the mirror has it). */
+  listImported(entity: string): void;
+  /** The company is closing: start nothing new. */
+  closing(): boolean;
+}
+
+export interface SendOptions {
+  /** Operations per batch request (≤ 30). */
+  batchSize: number;
+  /** Batches (or single requests) prepared at once; the client's throttle keeps ≤ 10 in flight. */
+  concurrency: number;
+}
+
+export interface GroupResult {
+  /** Some job failed in a way worth retrying later (throttled, server error, network). */
+  retryLater: boolean;
+  /** Sending must stop (reconnect needed). */
+  stop: boolean;
+  /** Jobs held back to fill a later batch. */
+  deferred: number;
+}
+
+const ENTITY_OF_KIND: Readonly<Record<string, QboEntity>> = {
+  'customer.add': 'Customer',
+  'item.add': 'Item',
+  'invoice.upsert': 'Invoice',
+  'payment.add': 'Payment',
+};
+
+const DUPLICATE_NAME = '6240';
+const STALE = '5010';
+
+interface Prepared {
+  job: Job;
+  entity: QboEntity;
+  record: QboRecord;
+  /** The natural key value (as the client looks it up), when the record has one. */
+  key?: string;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function isReconnect(err: unknown): err is QboError {
+  return err instanceof QboError && (err.name === 'ReconnectNeededError' || err.code === 'RECONNECT_NEEDED');
+}
+
+function chunks<T>(list: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+/** Runs `work` over `items` with at most `limit` running at once. */
+async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+function text(v: unknown): string {
+  return v === undefined || v === null ? '' : String(v);
+}
+
+export class OnlineSender {
+  private stopped = false;
+  private retry = false;
+
+  constructor(
+    private readonly host: SendHost,
+    private readonly options: SendOptions,
+  ) {}
+
+  /**
+   * Sends one group of ready jobs of one kind. A last batch short of `batchSize` is held back for a
+   * later pass when `holdBack` says so for its jobs (more jobs are arriving to fill it).
+   */
+  async send(kind: string, jobs: Job[], holdBack?: (jobs: Job[]) => boolean): Promise<GroupResult> {
+    this.stopped = false;
+    this.retry = false;
+    let deferred = 0;
+    if (isImportKind(kind)) {
+      for (const job of jobs) {
+        if (this.stopped || this.host.closing()) break;
+        await this.importJob(job);
+      }
+    } else if (!ENTITY_OF_KIND[kind]) {
+      for (const job of jobs) await this.error(job, { code: 'unknown-kind', message: `QuickBooks Online cannot run jobs of kind "${kind}"` });
+    } else {
+      const updates = kind === 'invoice.upsert' ? jobs.filter((j) => !!(j.result as WriteResult | undefined)?.qbId) : [];
+      const creates = jobs.filter((j) => !updates.includes(j));
+      deferred = await this.creates(kind, creates, holdBack);
+      await pool(updates, this.options.concurrency, (job) => this.update(job));
+    }
+    return { retryLater: this.retry, stop: this.stopped, deferred };
+  }
+
+  // ------------------------------------------------------------------ creates
+
+  private async creates(kind: string, jobs: Job[], holdBack?: (jobs: Job[]) => boolean): Promise<number> {
+    const prepared: Prepared[] = [];
+    for (const job of jobs) {
+      const p = await this.prepare(kind, job);
+      if (p) prepared.push(p);
+    }
+    const fresh: Prepared[] = [];
+    const uncertain = prepared.filter((p) => p.job.uncertain);
+    fresh.push(...prepared.filter((p) => !p.job.uncertain));
+    if (uncertain.length > 0) fresh.push(...(await this.lookUp(uncertain)));
+    if (this.stopped) return 0;
+    const groups = chunks(fresh, this.options.batchSize);
+    let deferred = 0;
+    const last = groups[groups.length - 1];
+    if (holdBack && last && last.length < this.options.batchSize && holdBack(last.map((p) => p.job))) {
+      deferred = (groups.pop() as Prepared[]).length;
+    }
+    await pool(groups, this.options.concurrency, (group) => this.createGroup(group));
+    return deferred;
+  }
+
+  /** The job's QBO record with its job references resolved; undefined (job failed) when it cannot be built. */
+  private async prepare(kind: string, job: Job): Promise<Prepared | undefined> {
+    const payload = job.payload as WritePayload | undefined;
+    const entity = ENTITY_OF_KIND[kind];
+    if (!payload || typeof payload.fields !== 'object' || payload.fields === null || payload.entity !== entity) {
+      await this.error(job, { code: 'invalid-request', message: `job "${job.key}" needs a payload {entity: "${entity}", fields, lookup}` });
+      return undefined;
+    }
+    try {
+      const results = new Map<string, WriteResult>();
+      for (const key of new Set([...job.dependsOn, ...jobRefsIn(payload.fields)])) {
+        const dep = await this.host.outbox.get(key);
+        if (dep?.state === 'complete' && dep.result) results.set(key, dep.result as unknown as WriteResult);
+      }
+      const record = resolveJobRefs(payload.fields, (k) => results.get(k)) as QboRecord;
+      const field = NATURAL_KEY[entity];
+      const value = field ? text(record[field]) : '';
+      return { job, entity, record, ...(value ? { key: value } : {}) };
+    } catch (err) {
+      await this.error(job, { code: 'invalid-reference', message: messageOf(err) });
+      return undefined;
+    }
+  }
+
+  /** Uncertain jobs: what QuickBooks already has is completed as found; the rest is returned to create. */
+  private async lookUp(list: Prepared[]): Promise<Prepared[]> {
+    const missing: Prepared[] = [];
+    const entity = list[0].entity;
+    try {
+      if (entity === 'Payment') {
+        for (const p of list) {
+          const hit = await this.findPayment(p.record);
+          if (hit) await this.succeeded(p.job, entity, hit, { foundExisting: true }, 'found in QuickBooks by its look-up; not added again');
+          else missing.push(p);
+        }
+        return missing;
+      }
+      const keyed = list.filter((p) => p.key);
+      missing.push(...list.filter((p) => !p.key)); // no natural key: the deterministic requestid replays
+      const found = await this.host.client.findByNaturalKeys(entity, keyed.map((p) => p.key as string));
+      for (const p of keyed) {
+        const hit = found.get((p.key as string).toLowerCase());
+        if (!hit) missing.push(p);
+        else if (entity === 'Invoice' && text(p.record.CustomerRef?.value) && text(hit.CustomerRef?.value) !== text(p.record.CustomerRef?.value)) {
+          await this.error(p.job, {
+            code: 'doc-number-taken', statusCode: '6140',
+            message: `QuickBooks already has invoice ${p.key} (Id ${text(hit.Id)}) for another customer; it was not created again. Check the invoice in QuickBooks.`,
+          });
+        } else {
+          await this.succeeded(p.job, entity, hit, { foundExisting: true }, 'found in QuickBooks by its look-up; not added again');
+        }
+      }
+      return missing;
+    } catch (err) {
+      for (const p of list) await this.failed(p.job, err, { sent: false });
+      return [];
+    }
+  }
+
+  /** A payment already in QuickBooks: same customer, reference and amount. */
+  private async findPayment(record: QboRecord): Promise<QboRecord | undefined> {
+    const customer = text(record.CustomerRef?.value);
+    if (!customer) return undefined;
+    const rows = await this.host.client.queryAll('Payment', { where: [{ field: 'CustomerRef', value: customer }] });
+    return rows.find((r) => text(r.PaymentRefNum) === text(record.PaymentRefNum) && Number(r.TotalAmt) === Number(record.TotalAmt) && (!record.TxnDate || text(r.TxnDate) === text(record.TxnDate)));
+  }
+
+  /** One batch (or, for records without a natural key, single creates with their requestid). */
+  private async createGroup(group: Prepared[]): Promise<void> {
+    if (this.stopped || this.host.closing()) return;
+    const sent: Prepared[] = [];
+    for (const p of group) sent.push({ ...p, job: await this.host.outbox.markSent(p.job) }); // before the request leaves
+    let results: CreateManyResult[];
+    try {
+      results = await this.host.client.createMany(
+        group[0].entity,
+        sent.map((p) => ({ sourceKey: p.job.key, version: String(p.job.version), record: p.record })),
+      );
+    } catch (err) {
+      // A look-up after an unknown outcome failed: what the batch did is not known.
+      for (const p of sent) await this.failed(p.job, err, { sent: true, uncertain: true });
+      return;
+    }
+    for (let i = 0; i < sent.length; i++) {
+      const p = sent[i];
+      const r = results[i];
+      if (r?.ok) {
+        await this.succeeded(p.job, p.entity, r.record, r.recovered ? { foundExisting: true } : {}, r.recovered ? 'outcome unknown; found in QuickBooks by its look-up, not added again' : undefined);
+      } else {
+        await this.failed(p.job, r ? r.error : new QboError({ code: 'MISSING', message: 'no answer for this record' }), { sent: true });
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ invoice updates
+
+  /** A reopened invoice job: read the invoice's current SyncToken, then update it (once more after a stale 5010). */
+  private async update(job: Job): Promise<void> {
+    if (this.stopped || this.host.closing()) return;
+    const p = await this.prepare('invoice.upsert', job);
+    if (!p) return;
+    const qbId = (job.result as unknown as WriteResult).qbId;
+    const sent = await this.host.outbox.markSent(job);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const current = await this.host.client.get('Invoice', qbId);
+        try {
+          const r = await this.host.client.update('Invoice', { ...p.record, Id: current.Id, SyncToken: current.SyncToken }, { sparse: true, sourceKey: `${job.key}#${job.version}` });
+          await this.succeeded(sent, 'Invoice', r.record, { updated: true });
+          return;
+        } catch (err) {
+          if (err instanceof QboError && err.code === STALE && attempt < 2) continue;
+          throw err;
+        }
+      }
+    } catch (err) {
+      await this.failed(sent, err, { sent: true });
+    }
+  }
+
+  // ------------------------------------------------------------------ imports
+
+  private async importJob(job: Job): Promise<void> {
+    const sent = await this.host.outbox.markSent(job);
+    try {
+      const count = await runImport(this.host.client, this.host.mirror, sent, (page) => this.host.imported(page));
+      const payload = job.payload as { from: string; to: string };
+      const done = await this.host.outbox.complete(sent, { count, from: payload.from, to: payload.to });
+      const entity = job.kind.slice('import.'.length);
+      if (entity !== 'invoices') this.host.listImported(entity);
+      this.host.finished(done);
+    } catch (err) {
+      await this.failed(sent, err, { sent: false }); // a read: nothing to be uncertain about
+    }
+  }
+
+  // ------------------------------------------------------------------ outcomes
+
+  private async succeeded(job: Job, entity: QboEntity, rec: QboRecord, extra: Partial<WriteResult>, note?: string): Promise<void> {
+    const result: WriteResult = { ...writeResultOf(entity, rec), ...extra };
+    const target = mirrorEntityOf(entity);
+    if (target) await this.host.mirror.upsert(target, toMirrorRecords(target, [rec])); // matching sees it at once
+    const done = await this.host.outbox.complete(job, result as unknown as Record<string, unknown>, note);
+    const match = (job.payload as WritePayload).match;
+    if (match && result.qbId) {
+      const book = this.host.matches(match.kind);
+      const changed = await book.save([{ appId: match.appId, key: (await book.get(match.appId))?.key ?? '', status: 'matched', qbId: result.qbId }]);
+      this.host.matchesChanged(match.kind, changed);
+    }
+    this.host.finished(done);
+  }
+
+  /** A job that will not be sent again without an admin. */
+  private async error(job: Job, error: JobError): Promise<void> {
+    this.host.finished(await this.host.outbox.fail(job, error, {}));
+  }
+
+  /**
+   * Sorts a failure: reconnect needed → the job stays approved and sending stops; throttling, server
+   * errors and network failures → retried later (uncertain when the request may have been applied);
+   * anything else (QuickBooks validation: 6240, 6070, 2500, 610, …) → an error with QuickBooks' code
+   * and message. 6240 on an item or customer add also becomes the duplicate-name match issue.
+   */
+  private async failed(job: Job, err: unknown, o: { sent: boolean; uncertain?: boolean }): Promise<void> {
+    if (isReconnect(err)) {
+      this.stopped = true;
+      if (job.state === 'sent') {
+        const back = await this.host.outbox.fail(job, { code: err.code, message: err.message }, { retryable: true, uncertain: job.uncertain || o.uncertain === true });
+        if (back.state === 'error') await this.host.outbox.approve([job.key]);
+      }
+      this.host.reconnectNeeded(err);
+      return;
+    }
+    if (!(err instanceof QboError)) {
+      await this.error(job, { code: 'invalid-request', message: messageOf(err) });
+      return;
+    }
+    // QuickBooks' own code and words (the QboError message without its "QuickBooks <code>: " prefix).
+    const error: JobError = { code: err.code, statusCode: err.code, message: err.message.replace(/^QuickBooks (?:\S+: )?/, '') };
+    if (err.transient || o.uncertain) {
+      const uncertain = job.uncertain || o.uncertain === true || (o.sent && err.unknownOutcome);
+      const failed = await this.host.outbox.fail(job, error, { retryable: true, uncertain });
+      if (failed.state === 'error') this.host.finished(failed);
+      else this.retry = true;
+      return;
+    }
+    const payload = job.payload as WritePayload;
+    if (err.code === DUPLICATE_NAME && payload.match && (job.kind === 'item.add' || job.kind === 'customer.add')) {
+      const kind = payload.match.kind;
+      await this.host.matches(kind).setIssue(payload.match.appId, kind === 'item' ? 'duplicate-item-name' : 'duplicate-customer-name', err.existingId ? [err.existingId] : undefined);
+      this.host.matchesChanged(kind, [payload.match.appId]);
+    }
+    await this.error(job, error);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The Online mirror's sync (BlueTrace's hourly QuickBooks cache and its Re-sync): a full load of items,
+ * customers, terms and accounts on first connect, afterwards Change Data Capture from the stored cursor,
+ * with a full reload when the gap passed 29 days or an answer was saturated. The cursor is the server
+ * time of QuickBooks' answer (kept in the store's `state` collection), never the local clock.
+ */
+import type { Mirror, MirrorRecord } from '../../mirror';
+import type { Store } from '../../store';
+import type { MirrorEntity } from '../types';
+import type { Progress, QboClient, QboEntity, QboRecord } from './client';
+import { MIRROR_LISTS, toMirrorRecords } from './online-records';
+import { changesSince, fullLoad } from './sync';
+
+export interface OnlineSyncState {
+  _id: string;
+  /** The first full load has completed: the company is "connected" from then on. */
+  loaded: boolean;
+  /** Server time (UTC, Z) from which the next CDC asks for changes. */
+  cursor?: string;
+  lastFullAt?: string;
+  lastSyncAt?: string;
+}
+
+export class OnlineSyncStore {
+  constructor(
+    private readonly store: Store,
+    private readonly company: string,
+  ) {}
+
+  private get id(): string {
+    return `${this.company}|qbo-sync`;
+  }
+
+  async load(): Promise<OnlineSyncState> {
+    const doc = (await this.store.state.findOne({ _id: this.id })) as OnlineSyncState | null;
+    return doc ?? { _id: this.id, loaded: false };
+  }
+
+  async save(state: OnlineSyncState): Promise<void> {
+    await this.store.state.update({ _id: state._id }, state, { upsert: true });
+  }
+}
+
+export interface SyncOutcome {
+  kind: 'full' | 'incremental';
+  /** Why a full load ran: the first connect, a request, a CDC gap past 29 days, or a saturated CDC answer. */
+  reason?: 'first' | 'requested' | 'gap' | 'saturated';
+  /** Records received per list (a full load: the whole list; CDC: the changes). */
+  counts: Partial<Record<MirrorEntity, number>>;
+  cursor: string;
+}
+
+const ENTITY_OF: ReadonlyMap<QboEntity, MirrorEntity> = new Map(MIRROR_LISTS.map((l) => [l.qbo, l.mirror]));
+const QBO_LISTS: QboEntity[] = MIRROR_LISTS.map((l) => l.qbo);
+
+/** Loads every list fully (inactive records included) and replaces the mirror's copy of each. */
+export async function loadAll(client: QboClient, mirror: Mirror, now: () => number, onProgress?: (p: Progress) => void): Promise<{ cursor: string; counts: Partial<Record<MirrorEntity, number>> }> {
+  const received = new Map<MirrorEntity, MirrorRecord[]>(MIRROR_LISTS.map((l) => [l.mirror, []]));
+  const result = await fullLoad(
+    client,
+    QBO_LISTS,
+    (entity: QboEntity, rows: QboRecord[]) => {
+      const target = ENTITY_OF.get(entity) as MirrorEntity;
+      (received.get(target) as MirrorRecord[]).push(...toMirrorRecords(target, rows));
+    },
+    onProgress,
+    now,
+  );
+  const counts: Partial<Record<MirrorEntity, number>> = {};
+  for (const [entity, records] of received) {
+    await mirror.replace(entity, records, result.cursor);
+    counts[entity] = records.length;
+  }
+  return { cursor: result.cursor, counts };
+}
+
+/**
+ * One sync: a full load when asked, on first connect, or when CDC cannot cover the gap; else the
+ * changes since the stored cursor. Updates `state` in place (the caller saves it).
+ */
+export async function syncMirror(
+  client: QboClient,
+  mirror: Mirror,
+  state: OnlineSyncState,
+  options: { full?: boolean; now: () => number; onProgress?: (p: Progress) => void },
+): Promise<SyncOutcome> {
+  let reason: SyncOutcome['reason'] = !state.loaded || !state.cursor ? 'first' : options.full ? 'requested' : undefined;
+  if (!reason) {
+    const changes = await changesSince(client, QBO_LISTS, state.cursor as string, options.now);
+    if (!changes.fullReloadNeeded) {
+      const counts: Partial<Record<MirrorEntity, number>> = {};
+      for (const list of MIRROR_LISTS) {
+        const c = changes.changes[list.qbo] ?? { upserts: [], deleted: [] };
+        if (c.deleted.length > 0) await mirror.delete(list.mirror, c.deleted);
+        const records = toMirrorRecords(list.mirror, c.upserts);
+        await mirror.upsert(list.mirror, records, changes.cursor);
+        counts[list.mirror] = records.length + c.deleted.length;
+      }
+      state.cursor = changes.cursor;
+      state.lastSyncAt = new Date(options.now()).toISOString();
+      return { kind: 'incremental', counts, cursor: changes.cursor };
+    }
+    reason = changes.reason;
+  }
+  const { cursor, counts } = await loadAll(client, mirror, options.now, options.onProgress);
+  state.loaded = true;
+  state.cursor = cursor;
+  state.lastFullAt = state.lastSyncAt = new Date(options.now()).toISOString();
+  return { kind: 'full', reason, counts, cursor };
+}

@@ -1,0 +1,118 @@
+/**
+ * qbo-connection: a QuickBooks Online company. Connect with the editor's "Connect to QuickBooks" button
+ * (Intuit's OAuth 2.0 authorization-code flow through admin routes) or headless from QBO_REFRESH_TOKEN;
+ * tokens live sealed in the store and rotate there. Hands the company (mirror, queue, matches) to
+ * every QuickBooks node that chooses this connection. Wiring only: see nodes/lib/company/qbo.
+ */
+import type { AppCredentials, TokenSet } from '../lib/company/qbo/oauth';
+import { resolveEndpoints, type QboEnvironment } from '../lib/company/qbo/environment';
+import { createOnlineCompany, type OnlineCompanyHandle } from '../lib/company/qbo/online-factory';
+import type { Company } from '../lib/company/types';
+import { registerAdminRoutes } from '../lib/node-red/admin-routes';
+import { registerOAuthRoutes } from '../lib/node-red/qbo-oauth';
+import { generalSettings, type GeneralSettingsConfig } from '../lib/node-red/settings';
+import type { NodeAPI, RuntimeNode } from '../lib/node-red/types';
+import { acquireStore, releaseStore, storeDir, TokenVault } from '../lib/store';
+import { fromEnv, intSetting } from '../lib/util/env';
+
+interface QboConnectionConfig extends GeneralSettingsConfig {
+  name?: string;
+  environment?: string;
+  baseUrl?: string;
+  tokenUrl?: string;
+  authUrl?: string;
+  realmId?: string;
+  redirectUri?: string;
+  syncEveryMinutes?: string | number;
+}
+
+interface QboConnectionNode extends RuntimeNode {
+  edition: 'qbo';
+  whenCompany(): Promise<Company>;
+}
+
+export = function (RED: NodeAPI): void {
+  registerAdminRoutes(RED);
+  const deployed = new Map<string, { endpoints: () => ReturnType<typeof resolveEndpoints>; app: () => AppCredentials; connected: (t: TokenSet) => Promise<void>; redirectUri?: string }>();
+  registerOAuthRoutes(RED, (id) => deployed.get(id));
+
+  function QboConnectionNode(this: QboConnectionNode, config: QboConnectionConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    node.edition = 'qbo';
+    const environment = (fromEnv(config.environment, 'QBO_ENVIRONMENT') || 'sandbox') as QboEnvironment;
+    const environmentConfig = {
+      environment,
+      baseUrl: fromEnv(config.baseUrl, 'QBO_BASE_URL'),
+      tokenUrl: fromEnv(config.tokenUrl, 'QBO_TOKEN_URL'),
+      authorizeUrl: fromEnv(config.authUrl, 'QBO_AUTH_URL'),
+    };
+    const endpoints = () => resolveEndpoints(environmentConfig);
+    const app = (): AppCredentials => ({
+      clientId: fromEnv(node.credentials?.clientId, 'QBO_CLIENT_ID'),
+      clientSecret: fromEnv(node.credentials?.clientSecret, 'QBO_CLIENT_SECRET'),
+    });
+    const dir = storeDir(RED.settings.userDir);
+    const tokenKey = `qbo:${node.id}`;
+    let handle: OnlineCompanyHandle | undefined;
+    let acquired = false;
+
+    const ready = (async () => {
+      endpoints(); // a bad environment or URL is reported now, not on the first call
+      const store = await acquireStore(dir);
+      acquired = true;
+      const vault = new TokenVault<TokenSet>(store);
+      let tokens = await vault.load(tokenKey);
+      const configuredRealm = fromEnv(config.realmId, 'QBO_REALM_ID');
+      const bootstrap = fromEnv(node.credentials?.refreshToken, 'QBO_REFRESH_TOKEN');
+      if (tokens && configuredRealm && tokens.realmId !== configuredRealm) {
+        throw new Error(`the stored QuickBooks tokens are for company ${tokens.realmId}, not ${configuredRealm}: connect again`);
+      }
+      if (!tokens && bootstrap && configuredRealm) {
+        const now = Date.now();
+        tokens = { realmId: configuredRealm, accessToken: '', refreshToken: bootstrap, accessTokenExpiresAt: 0, refreshTokenExpiresAt: now + 100 * 86_400_000, updatedAt: now };
+        await vault.save(tokenKey, tokens);
+      }
+      if (!tokens) {
+        throw new Error('QuickBooks Online is not connected yet: press "Connect to QuickBooks" in the qbo-connection settings and deploy again (or set QBO_REALM_ID and QBO_REFRESH_TOKEN)');
+      }
+      handle = await createOnlineCompany({
+        id: node.id, store, settings: generalSettings(config), realmId: tokens.realmId, app: app(), environment: environmentConfig,
+        tokenStore: { load: (k) => vault.load(k), save: (k, t) => vault.save(k, t) }, tokenKey,
+        syncEveryMinutes: intSetting(config.syncEveryMinutes, 60),
+      });
+      return handle.company;
+    })();
+    ready.catch((err: Error) => node.error(err.message));
+    node.whenCompany = () => ready;
+
+    deployed.set(node.id, {
+      endpoints, app, redirectUri: fromEnv(config.redirectUri) || undefined,
+      connected: async (tokens: TokenSet) => {
+        const store = await acquireStore(dir);
+        try {
+          await new TokenVault<TokenSet>(store).save(tokenKey, tokens);
+        } finally {
+          await releaseStore(dir);
+        }
+        if (handle && handle.realmId === tokens.realmId) await handle.reconnected(tokens);
+      },
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      deployed.delete(node.id);
+      (async () => {
+        await ready.catch(() => undefined);
+        if (handle) await handle.close();
+        if (acquired) await releaseStore(dir);
+      })().then(done, (err) => {
+        node.error(`close failed: ${(err as Error).message}`);
+        done();
+      });
+    });
+  }
+
+  RED.nodes.registerType('qbo-connection', QboConnectionNode as never, {
+    credentials: { clientId: { type: 'text' }, clientSecret: { type: 'password' }, refreshToken: { type: 'password' } },
+  });
+};
