@@ -56,6 +56,8 @@ export interface CompanyEvents {
   synced: [{ entities: MirrorEntity[] }];
   job: [Job];
   matches: [{ kind: MatchKind; appIds: string[] }];
+  /** An admin linked (or unlinked) an app record by hand (admin route): matchers re-match. */
+  linked: [{ kind: MatchKind; appId: string }];
   /** A page of an import job (QuickBooks Desktop: one iterator page; Online: one query page). */
   imported: [{ job: Job; entity: string; records: MirrorRecord[]; done: boolean; count: number; total?: number }];
 }

@@ -58,6 +58,24 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       .catch((err: Error) => res.status(409).json({ error: err.message }));
   });
 
+  // Resolve a duplicate match by hand: link an app record to a QuickBooks record (or unlink it).
+  RED.httpAdmin.post(`${ADMIN_ROOT}/connections/:id/link`, connWrite, (req: RequestLike, res: ResponseLike) => {
+    const body = (req.body ?? {}) as { kind?: unknown; appId?: unknown; qbId?: unknown };
+    if (body.kind !== 'item' && body.kind !== 'customer') return void res.status(400).json({ error: 'kind must be "item" or "customer"' });
+    if (typeof body.appId !== 'string' || !body.appId) return void res.status(400).json({ error: 'appId (the app record id) is required' });
+    if (body.qbId !== undefined && (typeof body.qbId !== 'string' || !body.qbId)) return void res.status(400).json({ error: 'qbId must be a QuickBooks id' });
+    const kind = body.kind;
+    const appId = body.appId;
+    companyOf(req.params.id)
+      .then(async (company) => {
+        if (!company) return res.status(404).json({ error: 'deploy this connection first' });
+        const doc = await company.matches(kind).link(appId, body.qbId as string | undefined);
+        company.emit('linked', { kind, appId });
+        res.json({ kind, appId, linkedQbId: doc.linkedQbId ?? null });
+      })
+      .catch((err: Error & { code?: string }) => res.status(err.code === 'QB_NOT_FOUND' ? 404 : 409).json({ error: err.message }));
+  });
+
   RED.httpAdmin.get(`${ADMIN_ROOT}/rules`, read, (_req: RequestLike, res: ResponseLike) => {
     res.json(listDefaultRules());
   });

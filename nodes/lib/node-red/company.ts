@@ -54,7 +54,7 @@ export function attachCompany(
   RED: NodeAPI,
   node: RuntimeNode,
   config: ConnectionConfig,
-  listeners: Partial<Record<'status' | 'synced' | 'job' | 'matches' | 'imported', (arg: any) => void>> = {},
+  listeners: Partial<Record<'status' | 'synced' | 'job' | 'matches' | 'imported' | 'linked', (arg: any) => void>> = {},
 ): Promise<Company> {
   let company: Company | undefined;
   // The connection's state shows on the node while it is not simply connected (BlueTrace: Connecting → Connected).

@@ -38,6 +38,9 @@ export function matcherNode(RED: NodeAPI, type: string, kind: MatcherOptions['ki
 
     const ready = attachCompany(RED, node, config, {
       synced: rematchQuietly(() => handler!.rematch()),
+      linked: ({ kind: linkedKind }: { kind: string }) => {
+        if (linkedKind === kind) rematchQuietly(() => handler!.rematch())();
+      },
       job: (job) => rematchQuietly(() => handler!.onJob(job))(),
     }).then((company) => {
       try {
