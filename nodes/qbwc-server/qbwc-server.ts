@@ -33,6 +33,12 @@ interface QbwcServerNode extends RuntimeNode {
 }
 
 const DEFAULT_PATH = '/blubilling/qbwc';
+/**
+ * A Web Connector session idle this long is over (the Web Connector crashed or was closed without
+ * closeConnection); until then a new run is answered "busy". A live session calls back within
+ * seconds, and QuickBooks answers a bounded page well within this.
+ */
+const SESSION_IDLE_MS = 3 * 60_000;
 
 export = function (RED: NodeAPI): void {
   registerAdminRoutes(RED);
@@ -49,18 +55,23 @@ export = function (RED: NodeAPI): void {
     let service: QbwcService | undefined;
     let unmount: (() => void) | undefined;
     let company: DesktopCompany | undefined;
+    let acquired = false;
+    let closing = false;
     const ready = (async () => {
       if (!username || !password) throw new Error('qbwc-server: set the Web Connector user name and password (or QBWC_USERNAME and QBWC_PASSWORD)');
       const store = await acquireStore(dir);
+      acquired = true;
+      if (closing) throw new Error('qbwc-server closed while starting');
       company = new DesktopCompany({
         id: node.id, store, settings: generalSettings(config), autoApprove: config.autoApprove === true,
         companyFile: fromEnv(config.companyFile, 'QBWC_COMPANY_FILE'), pageSize: intSetting(config.pageSize, 500, 1),
       });
       await company.start();
       service = await createQbwcService({
-        workSource: company, username, password, publicUrl: publicUrlOf(config, path),
+        workSource: company, username, password, publicUrl: publicUrlOf(config, path), idleTimeoutMs: SESSION_IDLE_MS,
         log: (level: string, msg: string) => (level === 'error' ? node.warn(msg) : undefined),
       });
+      if (closing) throw new Error('qbwc-server closed while starting');
       unmount = mountRoute(RED.httpNode as never, path, service.handler);
       node.log(`Web Connector service at ${path}`);
       return company as Company;
@@ -76,11 +87,13 @@ export = function (RED: NodeAPI): void {
       });
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      unmount?.();
+      closing = true;
       (async () => {
+        await ready.catch(() => undefined); // let a start in progress finish (or stop) first
+        unmount?.();
         await service?.close();
         await company?.close();
-        if (company) await releaseStore(dir);
+        if (acquired) await releaseStore(dir);
       })().then(done, (err) => {
         node.error(`close failed: ${(err as Error).message}`);
         done();

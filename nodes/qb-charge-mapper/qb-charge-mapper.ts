@@ -1,0 +1,113 @@
+/**
+ * qb-charge-mapper: BluBilling charges (Plans & Charges) → the QuickBooks item whose Name equals the
+ * charge's Price Code exactly (BluBilling "Step 3"). Outputs: 1 mapped charges, 2 unmapped charges
+ * (each with its issue and BluBilling's instruction), 3 one summary per input (for HTTP responses).
+ * `msg.topic` "resync" refreshes the items and maps again; "issues" lists the unmapped charges. A
+ * finished item import (or Re-sync) maps every charge again by itself. Wiring only: the behaviour is
+ * `ChargeHandler` in nodes/lib/handlers.
+ */
+import { ChargeHandler, parseChargeMessage } from '../lib/handlers/charges';
+import type { MatchIssue, MatchReport } from '../lib/matching';
+import { registerAdminRoutes } from '../lib/node-red/admin-routes';
+import { attachCompany, type ConnectionConfig } from '../lib/node-red/company';
+import { failInput } from '../lib/node-red/errors';
+import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
+
+interface ChargeMapperConfig extends ConnectionConfig {
+  name?: string;
+  rule?: string;
+}
+
+/** One mapped charge on output 1. */
+interface MappedCharge {
+  chargeId: string;
+  name: string;
+  priceCode: string;
+  qbId: string;
+  manual: boolean;
+}
+
+type Outcome = MatchReport['outcomes'][number] & { issueDetail?: MatchIssue; linkedQbId?: string };
+
+function split(report: MatchReport): { mapped: MappedCharge[]; unmapped: MatchIssue[] } {
+  const outcomes = report.outcomes as Outcome[];
+  const mapped = outcomes
+    .filter((o) => o.status === 'matched' && o.qbId)
+    .map((o) => ({ chargeId: o.appId, name: o.appName, priceCode: o.key, qbId: o.qbId as string, manual: !!o.linkedQbId }));
+  const unmapped = outcomes.filter((o) => o.issueDetail).map((o) => o.issueDetail as MatchIssue);
+  return { mapped, unmapped };
+}
+
+function countsText(report: Pick<MatchReport, 'matched' | 'issues'>): string {
+  return `${report.matched} mapped, ${report.issues} unmapped`;
+}
+
+export = function (RED: NodeAPI): void {
+  registerAdminRoutes(RED);
+
+  function ChargeMapperNode(this: RuntimeNode, config: ChargeMapperConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    let handler: ChargeHandler | undefined;
+
+    const showCounts = (report: MatchReport) =>
+      node.status({ fill: report.issues ? 'yellow' : 'green', shape: 'dot', text: countsText(report) });
+
+    /** After the item list changed: the charges whose mapping changed leave on outputs 1 and 2 (topic "remap"). */
+    const remapped = (report: MatchReport | undefined) => {
+      if (!report) return;
+      showCounts(report);
+      const changed = new Set(report.changed);
+      if (!changed.size) return;
+      const { mapped, unmapped } = split({ ...report, outcomes: report.outcomes.filter((o) => changed.has(o.appId)) });
+      node.send([mapped.length ? { topic: 'remap', payload: mapped } : null, unmapped.length ? { topic: 'remap', payload: unmapped } : null, null]);
+    };
+    // One re-map at a time, in order: a finished item import fires both `synced` and `job`.
+    let remaps: Promise<void> = Promise.resolve();
+    const remap = (work: (h: ChargeHandler) => Promise<MatchReport | undefined>) => {
+      if (!handler) return;
+      const h = handler;
+      remaps = remaps.then(() => work(h)).then(remapped, (err) => node.error(`re-map failed: ${(err as Error).message}`));
+    };
+
+    const ready = attachCompany(RED, node, config, {
+      synced: (event) => remap((h) => h.onSynced(event)),
+      job: (job) => remap((h) => h.onJob(job)),
+    }).then((company) => {
+      try {
+        handler = new ChargeHandler(company, { rule: config.rule });
+      } catch (err) {
+        node.error((err as Error).message);
+        node.status({ fill: 'red', shape: 'ring', text: 'qb-charge-mapper.status.invalidRule' });
+        throw err;
+      }
+      node.status({ fill: 'grey', shape: 'ring', text: 'qb-charge-mapper.status.ready' });
+      return handler;
+    });
+    ready.catch(() => undefined); // reported above; each input fails with the reason
+
+    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      ready
+        .then(async (h) => {
+          const result = await h.run(parseChargeMessage(msg));
+          if (!('matched' in result)) {
+            msg.payload = result.issues;
+            send([null, null, msg]);
+            return done();
+          }
+          showCounts(result);
+          const { mapped, unmapped } = split(result);
+          const summary = { mapped: result.matched, unmapped: result.issues, byIssue: result.byIssue };
+          send([
+            mapped.length ? { ...msg, payload: mapped, summary } : null,
+            unmapped.length ? { ...msg, payload: unmapped, summary } : null,
+            { ...msg, payload: { ...summary, charges: mapped, issues: unmapped } },
+          ]);
+          done();
+        })
+        .catch((err) => failInput(node, done, err));
+    });
+  }
+
+  RED.nodes.registerType('qb-charge-mapper', ChargeMapperNode);
+};

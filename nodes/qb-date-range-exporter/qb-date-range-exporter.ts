@@ -1,0 +1,174 @@
+/**
+ * qb-date-range-exporter: BluBilling's "Export of Invoices/Payments/Customers" by date range, from a
+ * queue the admin reviews. Inputs by `msg.topic`: "customer(s)" / "invoice(s)" / "payment(s)" with
+ * BluBilling records; "export" (or no topic) with `{from, to, entities?}`; "queue", "history",
+ * "approve", "skip". Outputs: 1 exported (one per job QuickBooks completed: the record and its
+ * QuickBooks id), 2 needs action (held or refused records with the actions to take), 3 one reply per
+ * input. An optional Accounting Scheduler (AutoRun) exports each period once it has ended. Wiring
+ * only: the behaviour is `ExportHandler` and `ExportScheduler` in nodes/lib/handlers.
+ */
+import type { Company } from '../lib/company/types';
+import type { PeriodUnit } from '../lib/handlers/dates';
+import { ExportHandler, parseExportMessage, type ExportReport, type ExportRequest, type RecordOutcome } from '../lib/handlers/exporter';
+import { ExportScheduler } from '../lib/handlers/scheduler';
+import type { Job } from '../lib/jobs';
+import { attachCompany, type ConnectionConfig } from '../lib/node-red/company';
+import { failInput } from '../lib/node-red/errors';
+import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
+import { acquireStore, releaseStore, storeDir, type Store } from '../lib/store';
+import { intSetting } from '../lib/util/env';
+
+interface ExporterConfig extends ConnectionConfig {
+  name?: string;
+  autoApprove?: boolean;
+  timeZone?: string;
+  /** Accounting Scheduler (AutoRun). */
+  schedule?: boolean;
+  periodStart?: string;
+  every?: string | number;
+  unit?: PeriodUnit;
+  exportCustomers?: boolean;
+  exportInvoices?: boolean;
+  exportPayments?: boolean;
+  /** How often the scheduler looks for ended periods, in minutes. */
+  checkMinutes?: string | number;
+}
+
+const MINUTE = 60_000;
+
+/** The entities the scheduler exports (BluBilling's Export Customers / Invoices / Payments check boxes). */
+function scheduledEntities(config: ExporterConfig): NonNullable<ExportRequest['entities']> {
+  const entities: NonNullable<ExportRequest['entities']> = [];
+  if (config.exportCustomers !== false) entities.push('customers');
+  if (config.exportInvoices !== false) entities.push('invoices');
+  if (config.exportPayments !== false) entities.push('payments');
+  if (!entities.length) throw new Error('the Accounting Scheduler exports nothing: tick at least one of customers, invoices and payments');
+  return entities;
+}
+
+function needsAction(outcome: RecordOutcome): NodeMessage {
+  return { topic: `needs-action/${outcome.entity}/${outcome.sourceId}`, payload: outcome };
+}
+
+function exportText(report: ExportReport): string {
+  return `${report.from}…${report.to}: ${report.queued.length} queued, ${report.held.length} held`;
+}
+
+export = function (RED: NodeAPI): void {
+  function DateRangeExporterNode(this: RuntimeNode, config: ExporterConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    let handler: ExportHandler | undefined;
+    let scheduler: ExportScheduler | undefined;
+    let store: { dir: string; store: Store } | undefined;
+    let closed = false;
+
+    const report = (err: unknown) => node.error(`export follow-up failed: ${(err as Error).message}`);
+    const onJob = (job: Job) => {
+      const h = handler;
+      h?.onJob(job).then(async (outcome) => {
+        if (!outcome) return;
+        if (outcome.status === 'exported') {
+          const record = (await h.records.get(outcome.entity, outcome.sourceId))?.source;
+          node.send([{ topic: `exported/${outcome.entity}/${outcome.sourceId}`, payload: { ...outcome, record } }, null, null]);
+          node.status({ fill: 'green', shape: 'dot', text: `${outcome.entity} ${outcome.label}: exported` });
+        } else if (outcome.status === 'error') {
+          node.send([null, needsAction(outcome), null]);
+          node.status({ fill: 'yellow', shape: 'dot', text: `${outcome.entity} ${outcome.label}: refused` });
+        }
+      }, report);
+    };
+
+    /** Shows the next export date once the running tick is over (a tick queued behind it finds nothing left). */
+    let refreshing = false;
+    const showNext = () => {
+      const s = scheduler;
+      if (!s || refreshing || closed) return;
+      refreshing = true;
+      s.tick()
+        .then(() => s.nextExport())
+        .then((next) => {
+          if (!closed) node.status({ fill: 'blue', shape: 'ring', text: `next export ${next.exportDate}` });
+        })
+        .catch(() => undefined) // a failing tick is reported by the scheduler's onError
+        .finally(() => (refreshing = false));
+    };
+
+    /** An export the scheduler ran: held records leave on output 2; the status shows the next date. */
+    const scheduledExport = async (request: ExportRequest) => {
+      const result = await (handler as ExportHandler).export(request);
+      if (result.held.length) node.send([null, result.held.map(needsAction), null]);
+      node.log(`scheduled export ${exportText(result)}`);
+      showNext();
+      return result;
+    };
+
+    const startScheduler = async (company: Company) => {
+      if (config.schedule !== true) return;
+      const dir = storeDir(RED.settings.userDir);
+      store = { dir, store: await acquireStore(dir) };
+      scheduler = new ExportScheduler(store.store, `${company.id}|${node.id}`, {
+        periodStart: String(config.periodStart ?? '').trim(),
+        every: intSetting(config.every, 1, 1),
+        unit: config.unit ?? 'months',
+        timeZone: config.timeZone,
+        entities: scheduledEntities(config),
+        exporter: scheduledExport,
+      });
+      scheduler.start(intSetting(config.checkMinutes, 60, 1) * MINUTE, (err) => {
+        node.error(`scheduled export failed: ${err.message}`);
+        node.status({ fill: 'red', shape: 'ring', text: 'qb-date-range-exporter.status.scheduleFailed' });
+      });
+      showNext(); // start() ticks at once: show the next export date after that tick
+    };
+
+    const ready = attachCompany(RED, node, config, { job: onJob }).then(async (company) => {
+      try {
+        handler = new ExportHandler(company, { autoApprove: config.autoApprove === true, timeZone: config.timeZone });
+        node.status({ fill: 'grey', shape: 'ring', text: 'qb-date-range-exporter.status.ready' });
+        await startScheduler(company);
+      } catch (err) {
+        node.error((err as Error).message);
+        node.status({ fill: 'red', shape: 'ring', text: 'qb-date-range-exporter.status.invalidConfig' });
+        throw err;
+      }
+      return handler;
+    });
+    ready.catch(() => undefined); // reported above; each input fails with the reason
+
+    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      ready
+        .then(async (h) => {
+          const cmd = parseExportMessage(msg);
+          const result = await h.run(cmd);
+          msg.payload = result;
+          if (cmd.command === 'export') {
+            const exported = result as ExportReport;
+            send([null, exported.held.length ? exported.held.map(needsAction) : null, msg]);
+            node.status({ fill: exported.held.length ? 'yellow' : 'green', shape: 'dot', text: exportText(exported) });
+          } else {
+            send([null, null, msg]);
+            if ('queue' in result) node.status({ fill: 'blue', shape: 'dot', text: `${result.queue.length} in queue` });
+            else if ('approved' in result) node.status({ fill: 'blue', shape: 'dot', text: `${result.approved} approved` });
+            else if ('skipped' in result) node.status({ fill: 'grey', shape: 'dot', text: `${result.skipped} skipped` });
+            else if ('received' in result) node.status({ fill: 'grey', shape: 'dot', text: `${result.received} ${result.entity}(s) received` });
+          }
+          done();
+        })
+        .catch((err) => failInput(node, done, err));
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      scheduler?.stop();
+      const held = store;
+      store = undefined;
+      (held ? releaseStore(held.dir) : Promise.resolve()).then(done, (err) => {
+        node.error(`close failed: ${(err as Error).message}`);
+        done();
+      });
+    });
+  }
+
+  RED.nodes.registerType('qb-date-range-exporter', DateRangeExporterNode);
+};
