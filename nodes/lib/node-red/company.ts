@@ -58,8 +58,11 @@ export function attachCompany(
 ): Promise<Company> {
   let company: Company | undefined;
   // The connection's state shows on the node while it is not simply connected (BlueTrace: Connecting → Connected).
+  let shown: CompanyStatus['state'] | undefined;
   const showState = (s: CompanyStatus) => {
-    if (s.state !== 'connected' || s.progress) node.status(statusFor(s));
+    // Not connected (or loading): say so. Becoming connected: say so once; the node's own status follows.
+    if (s.state !== 'connected' || s.progress || shown !== 'connected') node.status(statusFor(s));
+    shown = s.state;
   };
   const all: Record<string, (arg: any) => void> = { ...listeners, status: (s: CompanyStatus) => (showState(s), listeners.status?.(s)) };
   const attached = (async () => {

@@ -32,8 +32,11 @@ export function matcherNode(RED: NodeAPI, type: string, kind: MatcherOptions['ki
     const showCounts = (report: MatchReport | undefined) => {
       if (report) node.status({ fill: report.issues ? 'yellow' : 'green', shape: 'dot', text: countsText(report) });
     };
+    // While the first load runs the node shows the connection's progress, not partial counts.
     const rematchQuietly = (work: () => Promise<MatchReport | undefined>) => () => {
-      if (handler) work().then(showCounts, (err) => node.error(`re-match failed: ${(err as Error).message}`));
+      if (!handler) return;
+      const h = handler;
+      work().then((r) => (h.company.status().state === 'connected' ? showCounts(r) : undefined), (err) => node.error(`re-match failed: ${(err as Error).message}`));
     };
 
     const ready = attachCompany(RED, node, config, {
