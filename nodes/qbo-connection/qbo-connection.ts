@@ -12,7 +12,7 @@ import { registerAdminRoutes } from '../lib/node-red/admin-routes';
 import { registerOAuthRoutes } from '../lib/node-red/qbo-oauth';
 import { generalSettings, type GeneralSettingsConfig } from '../lib/node-red/settings';
 import type { NodeAPI, RuntimeNode } from '../lib/node-red/types';
-import { acquireStore, releaseStore, storeDir, TokenVault } from '../lib/store';
+import { acquireStore, releaseStore, sharedVault, storeDir } from '../lib/store';
 import { fromEnv, intSetting } from '../lib/util/env';
 
 interface QboConnectionConfig extends GeneralSettingsConfig {
@@ -53,7 +53,11 @@ export = function (RED: NodeAPI): void {
       clientSecret: fromEnv(node.credentials?.clientSecret, 'QBO_CLIENT_SECRET'),
     });
     const dir = storeDir(RED.settings.userDir);
-    const tokenKey = `qbo:${node.id}`;
+    // Tokens are kept per QuickBooks company (realm), not per node: two connections to one company share
+    // one rotating refresh token instead of invalidating each other's. The realm a node was connected to
+    // by "Connect to QuickBooks" is remembered in the store's state.
+    const realmStateId = `qbo-connection|${node.id}`;
+    const keyFor = (realmId: string) => `qbo:${realmId}`;
     let handle: OnlineCompanyHandle | undefined;
     let acquired = false;
 
@@ -61,24 +65,25 @@ export = function (RED: NodeAPI): void {
       endpoints(); // a bad environment or URL is reported now, not on the first call
       const store = await acquireStore(dir);
       acquired = true;
-      const vault = new TokenVault<TokenSet>(store);
-      let tokens = await vault.load(tokenKey);
+      const vault = sharedVault<TokenSet>(store);
       const configuredRealm = fromEnv(config.realmId, 'QBO_REALM_ID');
+      const remembered = (await store.state.findOne({ _id: realmStateId })) as { realmId?: string } | null;
+      const realmId = configuredRealm || remembered?.realmId || '';
+      const tokenKey = keyFor(realmId);
+      let tokens = realmId ? await vault.load(tokenKey) : null;
       const bootstrap = fromEnv(node.credentials?.refreshToken, 'QBO_REFRESH_TOKEN');
-      if (tokens && configuredRealm && tokens.realmId !== configuredRealm) {
-        throw new Error(`the stored QuickBooks tokens are for company ${tokens.realmId}, not ${configuredRealm}: connect again`);
-      }
-      if (!tokens && bootstrap && configuredRealm) {
+      if (!tokens && bootstrap && realmId) {
         const now = Date.now();
-        tokens = { realmId: configuredRealm, accessToken: '', refreshToken: bootstrap, accessTokenExpiresAt: 0, refreshTokenExpiresAt: now + 100 * 86_400_000, updatedAt: now };
-        await vault.save(tokenKey, tokens);
+        const seed: TokenSet = { realmId, accessToken: '', refreshToken: bootstrap, accessTokenExpiresAt: 0, refreshTokenExpiresAt: now + 100 * 86_400_000, updatedAt: now };
+        await vault.saveIfAbsent(tokenKey, seed); // another connection may have seeded (and rotated) it already
+        tokens = await vault.load(tokenKey);
       }
       if (!tokens) {
         throw new Error('QuickBooks Online is not connected yet: press "Connect to QuickBooks" in the qbo-connection settings and deploy again (or set QBO_REALM_ID and QBO_REFRESH_TOKEN)');
       }
       handle = await createOnlineCompany({
         id: node.id, store, settings: generalSettings(config), realmId: tokens.realmId, app: app(), environment: environmentConfig,
-        tokenStore: { load: (k) => vault.load(k), save: (k, t) => vault.save(k, t) }, tokenKey,
+        tokenStore: vault, tokenKey,
         syncEveryMinutes: intSetting(config.syncEveryMinutes, 60),
       });
       return handle.company;
@@ -91,7 +96,8 @@ export = function (RED: NodeAPI): void {
       connected: async (tokens: TokenSet) => {
         const store = await acquireStore(dir);
         try {
-          await new TokenVault<TokenSet>(store).save(tokenKey, tokens);
+          await sharedVault<TokenSet>(store).save(keyFor(tokens.realmId), tokens);
+          await store.state.update({ _id: realmStateId }, { _id: realmStateId, realmId: tokens.realmId }, { upsert: true });
         } finally {
           await releaseStore(dir);
         }

@@ -373,17 +373,7 @@ describe('flows/bluetrace-qbd.json against the Web Connector and a QuickBooks De
   it('deploys together with flows/bluetrace-qbo.json in one Node-RED: each flow answers its own endpoints', async () => {
     await server.close();
     const both = [...JSON.parse(JSON.stringify(shipped)), ...readFlow('bluetrace-qbo.json')];
-    // node-red-node-test-helper 0.3.x preloads the catch module once per catch node in the flow, so two
-    // flows with a catch node each fail with "catch already registered": register it once for this load.
-    const core = (helper as any)._nodeModules as Record<string, (red: unknown) => unknown>;
-    const catchModule = core.catch;
-    let registered = false;
-    core.catch = (red) => (registered ? undefined : ((registered = true), catchModule(red)));
-    try {
-      await server.load([...modules, require('../../nodes/qbo-connection/qbo-connection')], both);
-    } finally {
-      core.catch = catchModule;
-    }
+    await server.load([...modules, require('../../nodes/qbo-connection/qbo-connection')], both);
     company = await (helper.getNode('btd-qbwc') as any).whenCompany();
     const desktop = await server.request('GET', '/bluetrace-desktop/issues/items');
     assert.equal(desktop.status, 200);

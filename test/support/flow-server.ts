@@ -20,7 +20,19 @@ export class FlowServer {
   }
 
   async load(modules: Array<(RED: any) => unknown>, flow: unknown[], credentials: Record<string, unknown> = {}): Promise<void> {
-    await helper.load(this.wrap(modules), flow, credentials);
+    // node-red-node-test-helper 0.3.x preloads the catch/status/complete modules once per such node in
+    // the flow, so several flows with a Catch each fail with "catch already registered": once per load.
+    const core = (helper as any)._nodeModules as Record<string, (red: unknown) => unknown>;
+    const originals = Object.fromEntries(['catch', 'status', 'complete'].filter((t) => core[t]).map((t) => [t, core[t]]));
+    for (const [type, mod] of Object.entries(originals)) {
+      let registered = false;
+      core[type] = (red) => (registered ? undefined : ((registered = true), mod(red)));
+    }
+    try {
+      await helper.load(this.wrap(modules), flow, credentials);
+    } finally {
+      Object.assign(core, originals);
+    }
     if (!this.httpNode) throw new Error('no node module was loaded');
     this.server = http.createServer(this.httpNode);
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));

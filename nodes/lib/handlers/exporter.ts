@@ -301,8 +301,7 @@ export class ExportHandler {
   private async enqueue(entity: BluEntity, id: string, label: string, payload: WritePayload, summary: string, run: Run): Promise<RecordOutcome> {
     const key = `${entity}:${id}`;
     const kind = KIND[entity];
-    const { job } = await this.company.outbox.enqueue({ key, kind, rank: RANK[kind], dependsOn: jobRefsIn(payload.fields), sourceId: id, payload, summary });
-    if (this.autoApprove && job.state === 'queued') await this.company.outbox.approve([key]);
+    await this.company.outbox.enqueue({ key, kind, rank: RANK[kind], dependsOn: jobRefsIn(payload.fields), sourceId: id, payload, summary, autoApprove: this.autoApprove });
     await this.records.put(entity, id, { status: 'queued', actions: [], detail: { key } });
     const outcome: RecordOutcome = { entity, sourceId: id, label, status: 'queued', key, actions: [] };
     run.queued.push(outcome);

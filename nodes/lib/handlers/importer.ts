@@ -162,12 +162,8 @@ export class ImportHandler {
       const key = await this.freeKey(importKey(entity, req.from, req.to, req.dateField));
       const body: ImportPayload = { from: req.from, to: req.to, ...(entity === 'invoices' && req.dateField ? { dateField: req.dateField } : {}) };
       const summary = `Import ${entity} ${entity === 'invoices' && req.dateField === 'txn' ? 'dated' : 'created or modified'} ${req.from} to ${req.to}`;
-      let { job, created } = await this.company.outbox.enqueue({ key, kind, rank: RANK[kind], payload: body, summary });
+      const { job, created } = await this.company.outbox.enqueue({ key, kind, rank: RANK[kind], payload: body, summary, autoApprove: this.autoApprove });
       if (created) {
-        if (this.autoApprove && job.state === 'queued') {
-          await this.company.outbox.approve([key]);
-          job = { ...job, state: 'approved' };
-        }
         await this.log.put(key, { status: 'queued', label: summary, detail: { entity, count: 0 } });
       }
       queued.push({ entity, key, state: job.state, created, summary });

@@ -31,9 +31,15 @@ export interface JobSpec {
    * changed before it is closed); its result (the QuickBooks id) is kept for the update.
    */
   reopenOnChange?: boolean;
+  /**
+   * Whether this job waits for an admin's approval: `true` approves it at once, `false` keeps it in
+   * the review queue; unset follows the queue's default (e.g. BluBilling's exports always wait for
+   * review even on a connection whose BlueTrace invoices go out by themselves).
+   */
+  autoApprove?: boolean;
 }
 
-export interface Job extends Required<Omit<JobSpec, 'summary' | 'reopenOnChange'>> {
+export interface Job extends Required<Omit<JobSpec, 'summary' | 'reopenOnChange' | 'autoApprove'>> {
   _id: string;
   company: string;
   summary: string;
@@ -46,6 +52,8 @@ export interface Job extends Required<Omit<JobSpec, 'summary' | 'reopenOnChange'
   result?: Record<string, unknown>;
   error?: JobError;
   createdAt: string;
+  /** Creation order (ties of `createdAt` within one millisecond keep the order they were queued in). */
+  seq: number;
   updatedAt: string;
   sentAt?: string;
   completedAt?: string;
@@ -57,6 +65,13 @@ const OPEN: JobState[] = ['queued', 'approved', 'error'];
 
 function now(): string {
   return new Date().toISOString();
+}
+
+let lastSeq = 0;
+/** A strictly increasing number per process (time-based), so jobs created in one millisecond keep their order. */
+function nextSeq(): number {
+  lastSeq = Math.max(lastSeq + 1, Date.now() * 1000);
+  return lastSeq;
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
@@ -88,18 +103,18 @@ export class Outbox {
     if (existing) {
       const reopen = spec.reopenOnChange === true && existing.state === 'complete';
       if (sameJson(existing.payload, spec.payload) || (!OPEN.includes(existing.state) && !reopen)) return { job: existing, created: false, changed: false };
-      const fresh: JobState = this.options.autoApprove ? 'approved' : 'queued';
+      const fresh: JobState = (spec.autoApprove ?? this.options.autoApprove) ? 'approved' : 'queued';
       const state: JobState = existing.state === 'error' || reopen ? fresh : existing.state;
       const job = await this.update(existing, { payload: spec.payload, dependsOn: spec.dependsOn ?? existing.dependsOn, version: existing.version + 1, state, error: undefined }, 'source changed');
       return { job, created: false, changed: true };
     }
     const at = now();
-    const state: JobState = this.options.autoApprove ? 'approved' : 'queued';
+    const state: JobState = (spec.autoApprove ?? this.options.autoApprove) ? 'approved' : 'queued';
     const job: Job = {
       _id: this.id(spec.key), company: this.company, key: spec.key, kind: spec.kind, rank: spec.rank ?? 0,
       dependsOn: spec.dependsOn ?? [], sourceId: spec.sourceId ?? spec.key, payload: spec.payload,
       summary: spec.summary ?? spec.key, state, attempts: 0, version: 1, uncertain: false,
-      createdAt: at, updatedAt: at, history: [{ at, state }],
+      createdAt: at, seq: nextSeq(), updatedAt: at, history: [{ at, state }],
     };
     try {
       await this.store.jobs.insert(job);
@@ -118,7 +133,7 @@ export class Outbox {
     const query: Record<string, unknown> = { company: this.company };
     if (filter.state) query.state = Array.isArray(filter.state) ? { $in: filter.state } : filter.state;
     if (filter.kind) query.kind = filter.kind;
-    return (await this.store.jobs.find(query).sort({ rank: 1, createdAt: 1 })) as Job[];
+    return (await this.store.jobs.find(query).sort({ rank: 1, seq: 1, createdAt: 1 })) as Job[];
   }
 
   /** An admin approves queued jobs (or jobs in error, to retry them). Returns how many changed. */
@@ -147,7 +162,7 @@ export class Outbox {
    * dependency failed or was skipped stays put until an admin acts.
    */
   async ready(limit = Number.POSITIVE_INFINITY): Promise<Job[]> {
-    const approved = (await this.store.jobs.find({ company: this.company, state: 'approved' }).sort({ rank: 1, createdAt: 1 })) as Job[];
+    const approved = (await this.store.jobs.find({ company: this.company, state: 'approved' }).sort({ rank: 1, seq: 1, createdAt: 1 })) as Job[];
     const depKeys = [...new Set(approved.flatMap((j) => j.dependsOn))];
     const deps = depKeys.length
       ? ((await this.store.jobs.find({ _id: { $in: depKeys.map((k) => this.id(k)) } })) as Job[])

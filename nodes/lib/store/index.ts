@@ -2,4 +2,4 @@ export { Store, acquireStore, releaseStore, storeDir, COLLECTIONS } from './stor
 export type { Collection, CollectionName, StoreOptions } from './store';
 export { StoreLockedError } from './lock';
 export { SecretBox } from './secrets';
-export { TokenVault } from './tokens';
+export { TokenVault, sharedVault } from './tokens';

@@ -120,3 +120,12 @@ describe('outbox: updates of complete jobs', () => {
     assert.deepEqual([r.changed, r.job.state, r.job.version, r.job.result], [true, 'approved', 2, { qbId: '130', syncToken: '0' }]);
   });
 });
+
+describe('outbox: approval per job', () => {
+  it('a job can wait for review on a queue that approves by itself, and the other way round', async () => {
+    const auto = outbox(true);
+    assert.equal((await auto.enqueue({ key: 'customer:cu-1', kind: 'customer.add', payload: 1, autoApprove: false })).job.state, 'queued');
+    const review = outbox(false);
+    assert.equal((await review.enqueue({ key: 'import:items', kind: 'import.items', payload: 1, autoApprove: true })).job.state, 'approved');
+  });
+});

@@ -119,3 +119,16 @@ describe('token vault', () => {
     assert.deepEqual(SecretBox.forStore(dir, '').open(sealed), { t: 1 });
   });
 });
+
+describe('token vault: bootstrap', () => {
+  it('saveIfAbsent never overwrites a token that is already there, even when racing', async () => {
+    const store = await Store.open(fresh(), { secret: 's' });
+    const vault = new TokenVault<{ refresh_token: string }>(store);
+    const results = await Promise.all([vault.saveIfAbsent('qbo:1', { refresh_token: 'boot' }), vault.saveIfAbsent('qbo:1', { refresh_token: 'boot' })]);
+    assert.deepEqual(results.sort(), [false, true]);
+    await vault.save('qbo:1', { refresh_token: 'rotated' });
+    assert.equal(await vault.saveIfAbsent('qbo:1', { refresh_token: 'boot' }), false);
+    assert.deepEqual(await vault.load('qbo:1'), { refresh_token: 'rotated' });
+    await store.close();
+  });
+});

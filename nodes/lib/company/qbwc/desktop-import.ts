@@ -97,14 +97,15 @@ export function firstPage(job: Job, progress: ImportProgress, defaultPageSize: n
 export function acceptPage<T>(progress: ImportProgress, records: T[], idOf: (r: T) => string, keyOf: (r: T) => string): T[] {
   const fresh: T[] = [];
   const seenAtMax = new Set(progress.atMax);
+  let max = progress.max === undefined ? Number.NEGATIVE_INFINITY : timeOf(progress.max);
   for (const r of records) {
     const id = idOf(r);
     const key = keyOf(r);
     const t = timeOf(key);
-    const max = progress.max === undefined ? Number.NEGATIVE_INFINITY : timeOf(progress.max);
     if (!Number.isFinite(t)) {
       progress.ordered = false;
     } else if (t > max) {
+      max = t;
       progress.max = key;
       progress.atMax = [id];
       seenAtMax.clear();

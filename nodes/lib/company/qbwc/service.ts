@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as soap from 'soap';
-import { BodyError, readLimitedBody, type MaybeParsedRequest } from './http-body';
+import { BodyError, liftResponseText, readLimitedBody, type MaybeParsedRequest } from './http-body';
 import { QbwcOperations, type QbwcLogger, type QbwcOperationsOptions } from './operations';
 import { argInt, argString } from './soap-args';
 import { soapFault } from './soap-fault';
@@ -51,7 +51,34 @@ export interface QbwcService {
 
 type Args = Record<string, unknown> | null | undefined;
 
-function soapServices(ops: QbwcOperations): soap.IServices {
+/** The request header (set by the service itself, never taken from the client) naming a lifted response text. */
+const LIFTED_HEADER = 'x-qbsync-lifted-response';
+
+/** receiveResponseXML texts lifted out of their envelopes (liftResponseText), by request, while soap handles them. */
+class LiftedTexts {
+  private readonly texts = new Map<string, string>();
+  private seq = 0;
+
+  put(text: string): string {
+    const id = String(++this.seq);
+    this.texts.set(id, text);
+    return id;
+  }
+
+  delete(id: string): void {
+    this.texts.delete(id);
+  }
+
+  /** The `response` argument: the lifted text when the emptied element is the operation's own, else as soap parsed it. */
+  response(args: Args, req: unknown): string {
+    const parsed = argString(args, 'response');
+    const id = (req as { headers?: Record<string, unknown> } | undefined)?.headers?.[LIFTED_HEADER];
+    if (typeof id !== 'string' || parsed !== '' || !args || !Object.prototype.hasOwnProperty.call(args, 'response')) return parsed;
+    return this.texts.get(id) ?? parsed;
+  }
+}
+
+function soapServices(ops: QbwcOperations, lifted: LiftedTexts): soap.IServices {
   return {
     QBWebConnectorSvc: {
       QBWebConnectorSvcSoap: {
@@ -70,10 +97,10 @@ function soapServices(ops: QbwcOperations): soap.IServices {
             argInt(a, 'qbXMLMinorVers'),
           ),
         }),
-        receiveResponseXML: async (a: Args) => ({
+        receiveResponseXML: async (a: Args, _callback: unknown, _headers: unknown, req: unknown) => ({
           receiveResponseXMLResult: await ops.receiveResponseXML(
             argString(a, 'ticket'),
-            argString(a, 'response'),
+            lifted.response(a, req),
             argString(a, 'hresult'),
             argString(a, 'message'),
           ),
@@ -145,7 +172,8 @@ export async function createQbwcService(options: QbwcServiceOptions): Promise<Qb
   const log: QbwcLogger = options.log ?? (() => undefined);
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const operations = new QbwcOperations({ ...options, log });
-  const soapServer = await createSoapServer(soapServices(operations), log);
+  const lifted = new LiftedTexts();
+  const soapServer = await createSoapServer(soapServices(operations, lifted), log);
   const known = new Set<string>(QBWC_OPERATIONS);
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -162,21 +190,28 @@ export async function createQbwcService(options: QbwcServiceOptions): Promise<Qb
       }
       return;
     }
-    const xml = body.toString('utf8');
+    const op = soapActionOperation(req);
+    // A qbXML answer of hundreds of kilobytes: take its text out before the soap package parses the
+    // envelope. The lifted text holds no markup, so the check below still sees every declaration.
+    const lift = op === 'receiveResponseXML' ? liftResponseText(body) : undefined;
+    const xml = lift ? lift.envelope : body.toString('utf8');
     if (/<!DOCTYPE|<!ENTITY/i.test(xml)) {
       sendFault(res, 'soap:Client', 'DOCTYPE and ENTITY declarations are not allowed');
       return;
     }
-    const op = soapActionOperation(req);
     if (op !== undefined && !known.has(op)) {
       sendFault(res, 'soap:Client', `Unknown SOAPAction operation "${op.slice(0, 100)}"`);
       return;
     }
-    const answer = await soapServer.processRequest(xml, {
-      method: 'POST',
-      url: '/',
-      headers: { soapaction: req.headers.soapaction ?? '', 'content-type': XML },
-    });
+    const headers: Record<string, string | string[]> = { soapaction: req.headers.soapaction ?? '', 'content-type': XML };
+    const liftedId = lift ? lifted.put(lift.text) : undefined;
+    if (liftedId !== undefined) headers[LIFTED_HEADER] = liftedId;
+    let answer: Awaited<ReturnType<soap.Server['processRequest']>>;
+    try {
+      answer = await soapServer.processRequest(xml, { method: 'POST', url: '/', headers });
+    } finally {
+      if (liftedId !== undefined) lifted.delete(liftedId);
+    }
     if (answer.statusCode !== 200 || !answer.body.startsWith('<?xml')) {
       sendFault(res, 'soap:Client', 'Malformed or unsupported SOAP request');
       return;
