@@ -25,7 +25,7 @@ function flowFiles(dir: string): string[] {
   });
 }
 
-const files = [...flowFiles(path.join(root, 'examples')), ...flowFiles(path.join(root, 'flows'))];
+const files = [...flowFiles(path.join(root, 'examples')).filter((f) => !f.includes(`${path.sep}scenarios${path.sep}`)), ...flowFiles(path.join(root, 'flows'))];
 const tmp = tempDir();
 let sim: QboSimulator;
 const ENV = ['QBO_ENVIRONMENT', 'QBO_BASE_URL', 'QBO_TOKEN_URL', 'QBO_AUTH_URL', 'QBO_CLIENT_ID', 'QBO_CLIENT_SECRET', 'QBO_REALM_ID', 'QBO_REFRESH_TOKEN', 'QB_STORE_DIR', 'QBWC_USERNAME', 'QBWC_PASSWORD', 'QBWC_PUBLIC_URL'];

@@ -153,3 +153,14 @@ describe('Flow Library scorecard (offline)', () => {
     }
   });
 });
+
+describe('scenario examples', () => {
+  it('examples/scenarios holds each shipped flow, identical to flows/ (Import > Examples shows them)', () => {
+    const shipped = fs.readdirSync(path.join(root, 'flows')).filter((f) => f.endsWith('.json')).sort();
+    const scenarios = fs.readdirSync(path.join(root, 'examples', 'scenarios')).filter((f) => f.endsWith('.json')).sort();
+    assert.deepEqual(scenarios, shipped);
+    for (const f of shipped) {
+      assert.equal(fs.readFileSync(path.join(root, 'examples', 'scenarios', f), 'utf8'), fs.readFileSync(path.join(root, 'flows', f), 'utf8'), `${f} is a copy of flows/${f}`);
+    }
+  });
+});
