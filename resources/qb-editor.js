@@ -37,11 +37,17 @@
     var result = $('<pre class="qb-rule-result" style="max-height:200px; overflow:auto; white-space:pre-wrap;"></pre>')
       .appendTo(panel);
 
+    // An <input> drops line breaks from its value; like Node-RED's own JSONata typedInput (whose
+    // expression editor maps tabs back to line breaks), keep a multi-line rule's line breaks as tabs.
+    function oneLine(source) {
+      return String(source).replace(/\r?\n/g, '\t');
+    }
+
     function loadDefault(overwrite) {
       var name = options.ruleName();
       if (!name) return;
       $.getJSON('qbsync/rules/' + encodeURIComponent(name)).done(function (rule) {
-        if (overwrite || !input.typedInput('value')) input.typedInput('value', rule.source);
+        if (overwrite || !input.typedInput('value')) input.typedInput('value', oneLine(rule.source));
         if (overwrite || !sample.val()) sample.val(rule.samples && rule.samples[0] ? pretty(rule.samples[0].input) : '{}');
       });
     }
@@ -56,10 +62,10 @@
         data: JSON.stringify({ name: options.ruleName(), expression: input.typedInput('value'), sample: sample.val() }),
       }).done(function (outcome) {
         if (outcome.ok) result.css('color', '').text(pretty(outcome.result));
-        else result.css('color', '#c00').text(outcome.error.message);
+        else result.addClass('qb-rule-error').css('color', '#c00').text(outcome.error.message);
       }).fail(function (xhr) {
         var body = xhr.responseJSON;
-        result.css('color', '#c00').text(body && body.error ? body.error.message : xhr.statusText);
+        result.addClass('qb-rule-error').css('color', '#c00').text(body && body.error ? body.error.message : xhr.statusText);
       });
     });
     loadDefault(false);
