@@ -1,31 +1,23 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { nextMessage, nodeHelper as helper, type TestNode } from '../support/helper';
+import { HttpNodeCapture } from '../support/flow-server';
 import { tempDir } from '../support/tmp';
 import { WebConnectorSimulator } from '../sim/qbwc';
 import { QbdCompany } from '../sim/qbd';
 
-const qbwcServerModule = require('../../nodes/qbwc-server/qbwc-server');
-/** The test helper's httpNode app is never mounted (node-red-node-test-helper#53): capture it and serve it. */
-let httpNode: http.RequestListener | undefined;
-const qbwcServer = (RED: { httpNode: http.RequestListener }) => {
-  httpNode = RED.httpNode;
-  return qbwcServerModule(RED);
-};
+const httpNode = new HttpNodeCapture();
+const qbwcServer = httpNode.wrap(require('../../nodes/qbwc-server/qbwc-server'));
 const importer = require('../../nodes/qb-importer/qb-importer');
 
 const tmp = tempDir();
-let server: http.Server | undefined;
 let port = 0;
 let run = 0;
 
-function serveHttpNode(): Promise<void> {
-  const s = http.createServer(httpNode);
-  server = s;
-  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => ((port = (s.address() as { port: number }).port), resolve())));
+async function serveHttpNode(): Promise<void> {
+  port = await httpNode.serve();
 }
 
 /** Each test has its own connection (own id, so its own company in the shared store). */
@@ -100,9 +92,7 @@ describe('qb-importer node', () => {
   });
   afterEach(async () => {
     await helper.unload();
-    const s = server;
-    server = undefined;
-    if (s?.listening) await new Promise((r) => s.close(r));
+    await httpNode.close();
   });
 
   it('queues one import job per entity and replies on output 3', async () => {

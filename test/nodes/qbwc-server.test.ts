@@ -1,28 +1,21 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { nodeHelper as helper } from '../support/helper';
+import { HttpNodeCapture } from '../support/flow-server';
 import { tempDir } from '../support/tmp';
 import { WebConnectorSimulator } from '../sim/qbwc';
 import { QbdCompany } from '../sim/qbd';
 
-const qbwcServerModule = require('../../nodes/qbwc-server/qbwc-server');
-/** The test helper's httpNode app is never mounted (node-red-node-test-helper#53): capture it and serve it. */
-let httpNode: http.RequestListener | undefined;
-const qbwcServer = (RED: { httpNode: http.RequestListener }) => {
-  httpNode = RED.httpNode;
-  return qbwcServerModule(RED);
-};
+const httpNode = new HttpNodeCapture();
+const qbwcServer = httpNode.wrap(require('../../nodes/qbwc-server/qbwc-server'));
 const itemMatcher = require('../../nodes/qb-item-matcher/qb-item-matcher');
 
 const tmp = tempDir();
-let server: http.Server;
 let port = 0;
 
-function serveHttpNode(): Promise<void> {
-  server = http.createServer(httpNode);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => ((port = (server.address() as any).port), resolve())));
+async function serveHttpNode(): Promise<void> {
+  port = await httpNode.serve();
 }
 
 const flow = (props: Record<string, unknown> = {}) => [
@@ -44,7 +37,7 @@ describe('qbwc-server config node', () => {
   });
   afterEach(async () => {
     await helper.unload();
-    if (server?.listening) await new Promise((r) => server.close(r));
+    await httpNode.close();
   });
 
   it('serves the Web Connector at its path; a session imports items into the mirror', async () => {

@@ -2,21 +2,48 @@ import http from 'node:http';
 import { nodeHelper as helper } from './helper';
 
 /**
- * Loads node modules into the test helper while capturing Node-RED's httpNode app, which the helper
- * never mounts (node-red-node-test-helper#53), and serves it on 127.0.0.1 so flows' HTTP endpoints
- * can be driven for real.
+ * Node-RED's httpNode app as node modules get it, served on 127.0.0.1: the test helper never mounts it
+ * (node-red-node-test-helper#53), so HTTP endpoints and the Web Connector path would answer nothing.
  */
-export class FlowServer {
+export class HttpNodeCapture {
   private httpNode?: http.RequestListener;
   private server?: http.Server;
   port = 0;
 
-  /** Wraps node modules so the httpNode app they are given is captured. */
-  wrap(modules: Array<(RED: any) => unknown>): Array<(RED: any) => unknown> {
-    return modules.map((mod) => (RED: any) => {
+  /** Wraps a node module so the httpNode app it is given is captured. */
+  wrap(mod: (RED: any) => unknown): (RED: any) => unknown {
+    return (RED: any) => {
       this.httpNode = RED.httpNode;
       return mod(RED);
-    });
+    };
+  }
+
+  /** Serves the captured app on a free port; returns the port. */
+  async serve(): Promise<number> {
+    if (!this.httpNode) throw new Error('no node module was loaded');
+    const server = http.createServer(this.httpNode);
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    this.port = (server.address() as { port: number }).port;
+    return this.port;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server?.listening) await new Promise((r) => server.close(r));
+  }
+}
+
+/**
+ * Loads node modules into the test helper with their httpNode app served (HttpNodeCapture), so flows'
+ * HTTP endpoints can be driven for real.
+ */
+export class FlowServer {
+  private readonly http = new HttpNodeCapture();
+
+  get port(): number {
+    return this.http.port;
   }
 
   async load(modules: Array<(RED: any) => unknown>, flow: unknown[], credentials: Record<string, unknown> = {}): Promise<void> {
@@ -29,14 +56,11 @@ export class FlowServer {
       core[type] = (red) => (registered ? undefined : ((registered = true), mod(red)));
     }
     try {
-      await helper.load(this.wrap(modules), flow, credentials);
+      await helper.load(modules.map((m) => this.http.wrap(m)), flow, credentials);
     } finally {
       Object.assign(core, originals);
     }
-    if (!this.httpNode) throw new Error('no node module was loaded');
-    this.server = http.createServer(this.httpNode);
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
-    this.port = (this.server.address() as { port: number }).port;
+    await this.http.serve();
   }
 
   url(path: string): string {
@@ -61,7 +85,7 @@ export class FlowServer {
 
   async close(): Promise<void> {
     await helper.unload();
-    if (this.server?.listening) await new Promise((r) => this.server!.close(r));
+    await this.http.close();
   }
 }
 
