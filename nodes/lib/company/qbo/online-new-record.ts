@@ -4,24 +4,16 @@
  * comes back as 6240 and becomes the "Duplicate … Name in QB" match issue; it is never retried.
  */
 import type { WritePayload } from '../../jobs';
+import { addressOf, appText as str, matchOf } from '../new-record';
 import type { GeneralSettings } from '../types';
 
 /** QBO limits: Item Name 100, DisplayName 500, CompanyName 100, Sku 100, e-mail 100, phone 30. */
 const MAX = { itemName: 100, displayName: 500, companyName: 100, sku: 100, email: 100, phone: 30, description: 4000 } as const;
 
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : typeof value === 'number' ? String(value) : undefined;
-}
-
 /** QBO names may not hold ":" (sub-item separator), tabs or new lines; runs of spaces become one. */
 function qboName(value: unknown, max: number): string | undefined {
   const s = str(value);
   return s === undefined ? undefined : s.replace(/[:\t\r\n]/g, ' ').replace(/ {2,}/g, ' ').trim().slice(0, max).trim() || undefined;
-}
-
-function matchOf(kind: 'item' | 'customer', record: Record<string, unknown>): Pick<WritePayload, 'match'> {
-  const id = str(record.id);
-  return id ? { match: { kind, appId: id } } : {};
 }
 
 /**
@@ -53,20 +45,7 @@ export function newCustomerPayload(record: Record<string, unknown>): WritePayloa
   if (email) fields.PrimaryEmailAddr = { Address: email.slice(0, MAX.email) };
   const phone = str(record.phone);
   if (phone) fields.PrimaryPhone = { FreeFormNumber: phone.slice(0, MAX.phone) };
-  const a = record.billingAddress as Record<string, unknown> | undefined;
-  if (a && typeof a === 'object') {
-    const addr: Record<string, unknown> = {};
-    const put = (k: string, v: unknown) => {
-      const s = str(v);
-      if (s) addr[k] = s;
-    };
-    put('Line1', a.line1);
-    put('Line2', a.line2);
-    put('City', a.city);
-    put('CountrySubDivisionCode', a.region);
-    put('PostalCode', a.postalCode);
-    put('Country', a.country);
-    if (Object.keys(addr).length > 0) fields.BillAddr = addr;
-  }
+  const addr = addressOf(record.billingAddress, { line1: 'Line1', line2: 'Line2', city: 'City', region: 'CountrySubDivisionCode', postalCode: 'PostalCode', country: 'Country' });
+  if (addr) fields.BillAddr = addr;
   return { entity: 'Customer', fields, lookup: { field: 'DisplayName', value: name }, ...matchOf('customer', record) };
 }

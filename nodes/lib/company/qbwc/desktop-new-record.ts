@@ -6,11 +6,8 @@
 import type { GeneralSettings } from '../types';
 import type { WritePayload } from '../../jobs';
 import { toLatin1 } from '../../util/text';
+import { addressOf, appText as str, matchOf } from '../new-record';
 import type { DesktopWritePayload } from './desktop-requests';
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : typeof value === 'number' ? String(value) : undefined;
-}
 
 function cut(value: unknown, max: number): string | undefined {
   const s = str(value);
@@ -32,7 +29,7 @@ export function newItemPayload(record: Record<string, unknown>, settings: Genera
   fields.SalesOrPurchase = sales;
   return {
     entity: 'Item', fields, itemType: 'NonInventory', lookup: { field: 'Name', value: name },
-    ...(str(record.id) ? { match: { kind: 'item' as const, appId: String(record.id) } } : {}),
+    ...matchOf('item', record),
   };
 }
 
@@ -45,23 +42,10 @@ export function newCustomerPayload(record: Record<string, unknown>): WritePayloa
   if (email) fields.Email = email;
   const phone = cut(record.phone, 21);
   if (phone) fields.Phone = phone;
-  const a = record.billingAddress as Record<string, unknown> | undefined;
-  if (a && typeof a === 'object') {
-    const addr: Record<string, unknown> = {};
-    const put = (k: string, v: unknown) => {
-      const s = str(v);
-      if (s) addr[k] = s;
-    };
-    put('Addr1', a.line1);
-    put('Addr2', a.line2);
-    put('City', a.city);
-    put('State', a.region);
-    put('PostalCode', a.postalCode);
-    put('Country', a.country);
-    if (Object.keys(addr).length > 0) fields.BillAddress = addr;
-  }
+  const addr = addressOf(record.billingAddress, { line1: 'Addr1', line2: 'Addr2', city: 'City', region: 'State', postalCode: 'PostalCode', country: 'Country' });
+  if (addr) fields.BillAddress = addr;
   return {
     entity: 'Customer', fields, lookup: { field: 'Name', value: name },
-    ...(str(record.id) ? { match: { kind: 'customer' as const, appId: String(record.id) } } : {}),
+    ...matchOf('customer', record),
   };
 }
