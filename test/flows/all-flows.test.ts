@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { startQboSimulator, type QboSimulator } from '../sim/qbo';
 import { FlowServer, eventually } from '../support/flow-server';
 import { nodeHelper as helper } from '../support/helper';
+import { qboSimEnv, setEnv } from '../support/env';
 import { tempDir } from '../support/tmp';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -22,16 +23,12 @@ const flows = shipped.flatMap((f) => JSON.parse(fs.readFileSync(path.join(root, 
 const tmp = tempDir();
 const server = new FlowServer();
 let sim: QboSimulator;
-const ENV = ['QBO_ENVIRONMENT', 'QBO_BASE_URL', 'QBO_TOKEN_URL', 'QBO_AUTH_URL', 'QBO_CLIENT_ID', 'QBO_CLIENT_SECRET', 'QBO_REALM_ID', 'QBO_REFRESH_TOKEN', 'QB_STORE_DIR', 'QBWC_USERNAME', 'QBWC_PASSWORD'];
+let restoreEnv: () => void = () => undefined;
 
 describe('all shipped flows together', () => {
   before(async () => {
     sim = await startQboSimulator({ latencyMs: 0 });
-    Object.assign(process.env, {
-      QBO_ENVIRONMENT: 'custom', QBO_BASE_URL: sim.baseUrl, QBO_TOKEN_URL: sim.tokenUrl, QBO_AUTH_URL: sim.authorizeUrl,
-      QBO_CLIENT_ID: sim.clientId, QBO_CLIENT_SECRET: sim.clientSecret, QBO_REALM_ID: sim.realmId,
-      QBO_REFRESH_TOKEN: sim.issueRefreshToken(), QB_STORE_DIR: path.join(tmp.dir, 'store'), QBWC_USERNAME: 'all', QBWC_PASSWORD: 'all-flows-password',
-    });
+    restoreEnv = setEnv({ ...qboSimEnv(sim), QB_STORE_DIR: path.join(tmp.dir, 'store'), QBWC_USERNAME: 'all', QBWC_PASSWORD: 'all-flows-password' });
     await helper.startServer();
     await server.load([...packageModules, ...coreModules], flows);
   });
@@ -39,7 +36,7 @@ describe('all shipped flows together', () => {
     await server.close();
     await helper.stopServer();
     await sim.close();
-    for (const k of ENV) delete process.env[k];
+    restoreEnv();
     tmp.cleanup();
   });
 

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { startQboSimulator, type QboSimulator } from '../sim/qbo';
 import { nodeHelper as helper } from '../support/helper';
 import { FlowServer, eventually } from '../support/flow-server';
+import { qboSimEnv, setEnv } from '../support/env';
 import { tempDir } from '../support/tmp';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -27,7 +28,7 @@ const modules = [
 const tmp = tempDir();
 const server = new FlowServer();
 let sim: QboSimulator;
-const ENV_KEYS = ['QBO_ENVIRONMENT', 'QBO_BASE_URL', 'QBO_TOKEN_URL', 'QBO_AUTH_URL', 'QBO_CLIENT_ID', 'QBO_CLIENT_SECRET', 'QBO_REALM_ID', 'QBO_REFRESH_TOKEN', 'QB_STORE_DIR'];
+let restoreEnv: () => void = () => undefined;
 
 describe('flows/bluetrace-qbo.json against the QuickBooks Online simulator', () => {
   before(async () => {
@@ -43,11 +44,7 @@ describe('flows/bluetrace-qbo.json against the QuickBooks Online simulator', () 
       { DisplayName: 'Harbor Fish', PrimaryEmailAddr: { Address: 'billing@harbor.example' } },
       { DisplayName: 'Harbor Fish Market', PrimaryEmailAddr: { Address: 'billing@harbor.example' } },
     ]);
-    Object.assign(process.env, {
-      QBO_ENVIRONMENT: 'custom', QBO_BASE_URL: sim.baseUrl, QBO_TOKEN_URL: sim.tokenUrl, QBO_AUTH_URL: sim.authorizeUrl,
-      QBO_CLIENT_ID: sim.clientId, QBO_CLIENT_SECRET: sim.clientSecret, QBO_REALM_ID: sim.realmId,
-      QBO_REFRESH_TOKEN: sim.issueRefreshToken(), QB_STORE_DIR: path.join(tmp.dir, 'store'),
-    });
+    restoreEnv = setEnv({ ...qboSimEnv(sim), QB_STORE_DIR: path.join(tmp.dir, 'store') });
     await helper.startServer();
     await server.load(modules, flow);
     const company = await (helper.getNode('bt-qbo') as any).whenCompany();
@@ -58,7 +55,7 @@ describe('flows/bluetrace-qbo.json against the QuickBooks Online simulator', () 
     await server.close();
     await helper.stopServer();
     await sim.close();
-    for (const k of ENV_KEYS) delete process.env[k];
+    restoreEnv();
     tmp.cleanup();
   });
 

@@ -9,6 +9,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { startQboSimulator, type QboSimulator } from '../sim/qbo';
 import { FlowServer } from '../support/flow-server';
 import { nodeHelper as helper } from '../support/helper';
+import { qboSimEnv, setEnv } from '../support/env';
 import { tempDir } from '../support/tmp';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -28,22 +29,18 @@ function flowFiles(dir: string): string[] {
 const files = [...flowFiles(path.join(root, 'examples')).filter((f) => !f.includes(`${path.sep}scenarios${path.sep}`)), ...flowFiles(path.join(root, 'flows'))];
 const tmp = tempDir();
 let sim: QboSimulator;
-const ENV = ['QBO_ENVIRONMENT', 'QBO_BASE_URL', 'QBO_TOKEN_URL', 'QBO_AUTH_URL', 'QBO_CLIENT_ID', 'QBO_CLIENT_SECRET', 'QBO_REALM_ID', 'QBO_REFRESH_TOKEN', 'QB_STORE_DIR', 'QBWC_USERNAME', 'QBWC_PASSWORD', 'QBWC_PUBLIC_URL'];
+let restoreEnv: () => void = () => undefined;
 
 describe('examples and shipped flows deploy cleanly', () => {
   before(async () => {
     sim = await startQboSimulator({ latencyMs: 0 });
-    Object.assign(process.env, {
-      QBO_ENVIRONMENT: 'custom', QBO_BASE_URL: sim.baseUrl, QBO_TOKEN_URL: sim.tokenUrl, QBO_AUTH_URL: sim.authorizeUrl,
-      QBO_CLIENT_ID: sim.clientId, QBO_CLIENT_SECRET: sim.clientSecret, QBO_REALM_ID: sim.realmId,
-      QBWC_USERNAME: 'examples', QBWC_PASSWORD: 'examples-password', QBWC_PUBLIC_URL: 'https://qb.example.com',
-    });
+    restoreEnv = setEnv({ ...qboSimEnv(sim, false), QBO_REFRESH_TOKEN: '', QB_STORE_DIR: tmp.dir, QBWC_USERNAME: 'examples', QBWC_PASSWORD: 'examples-password', QBWC_PUBLIC_URL: 'https://qb.example.com' });
     await helper.startServer();
   });
   after(async () => {
     await helper.stopServer();
     await sim.close();
-    for (const k of ENV) delete process.env[k];
+    restoreEnv();
     tmp.cleanup();
   });
 

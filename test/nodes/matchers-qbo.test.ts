@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { startQboSimulator, type QboSimulator } from '../sim/qbo';
 import { eventually } from '../support/flow-server';
 import { nextMessage, nodeHelper as helper } from '../support/helper';
+import { qboSimEnv, setEnv } from '../support/env';
 import { tempDir } from '../support/tmp';
 
 const modules = [
@@ -18,7 +19,7 @@ const modules = [
 ];
 const tmp = tempDir();
 let sim: QboSimulator;
-const ENV = ['QBO_ENVIRONMENT', 'QBO_BASE_URL', 'QBO_TOKEN_URL', 'QBO_AUTH_URL', 'QBO_CLIENT_ID', 'QBO_CLIENT_SECRET', 'QBO_REALM_ID', 'QBO_REFRESH_TOKEN', 'QB_STORE_DIR'];
+let restoreEnv: () => void = () => undefined;
 
 describe('matcher nodes on QuickBooks Online', () => {
   let company: any;
@@ -31,11 +32,7 @@ describe('matcher nodes on QuickBooks Online', () => {
       { DisplayName: 'Harbor Fish Market', PrimaryEmailAddr: { Address: 'billing@harbor.example' } },
     ]);
     const income = sim.all('Account').find((a: any) => a.Name === 'Sales of Product Income')!;
-    Object.assign(process.env, {
-      QBO_ENVIRONMENT: 'custom', QBO_BASE_URL: sim.baseUrl, QBO_TOKEN_URL: sim.tokenUrl, QBO_AUTH_URL: sim.authorizeUrl,
-      QBO_CLIENT_ID: sim.clientId, QBO_CLIENT_SECRET: sim.clientSecret, QBO_REALM_ID: sim.realmId,
-      QBO_REFRESH_TOKEN: sim.issueRefreshToken(), QB_STORE_DIR: path.join(tmp.dir, 'store'),
-    });
+    restoreEnv = setEnv({ ...qboSimEnv(sim), QB_STORE_DIR: path.join(tmp.dir, 'store') });
     await helper.startServer();
     await helper.load(modules, [
       { id: 'tab', type: 'tab' },
@@ -55,7 +52,7 @@ describe('matcher nodes on QuickBooks Online', () => {
     await helper.unload();
     await helper.stopServer();
     await sim.close();
-    for (const k of ENV) delete process.env[k];
+    restoreEnv();
     tmp.cleanup();
   });
 
