@@ -148,6 +148,17 @@ describe('flows/bluetrace-qbo.json against the QuickBooks Online simulator', () 
     assert.equal(invoices[0].TotalAmt, 170);
   });
 
+  it('once its order is closed an invoice is final: later changes are not applied', async () => {
+    const order = { id: 'so-1003', orderNumber: 'SO-1003', customerId: 'c-7', packedDate: '2026-11-22', status: 'closed', lines: [{ itemId: 'it-1', quantity: 2, unitPrice: 42.5 }] };
+    assert.equal((await server.request('POST', '/bluetrace/orders/packed', order)).body.closed, true);
+    await eventually('the closed order\'s invoice', async () => (await server.request('GET', '/bluetrace/invoices')).body.find((e: any) => e.sourceId === 'so-1003' && e.status === 'created'));
+    const later = await server.request('POST', '/bluetrace/orders/packed', { ...order, status: 'packed', lines: [{ itemId: 'it-1', quantity: 9, unitPrice: 42.5 }] });
+    assert.deepEqual([later.body.unchanged, later.body.closed], [true, true]);
+    const invoices = sim.all('Invoice').filter((i: any) => i.DocNumber === 'SO-1003');
+    assert.equal(invoices.length, 1);
+    assert.equal(invoices[0].TotalAmt, 85);
+  });
+
   it('no token or secret appears in the invoice log or any reply', async () => {
     const log = JSON.stringify((await server.request('GET', '/bluetrace/invoices')).body);
     assert.doesNotMatch(log, new RegExp(process.env.QBO_CLIENT_SECRET as string));

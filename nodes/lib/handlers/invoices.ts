@@ -16,6 +16,8 @@ export interface InvoiceOutcome {
   actions: string[];
   /** The order repeats one already sent unchanged: nothing new was queued. */
   unchanged?: boolean;
+  /** The order was closed: its invoice is final, later changes are not applied. */
+  closed?: boolean;
 }
 
 const LOG_KIND = 'invoice';
@@ -51,6 +53,11 @@ export class InvoiceHandler {
     const orderId = String(order.id);
     const orderNumber = String(order.orderNumber);
     const base = { orderId, orderNumber };
+    const previous = await this.log.get(orderId);
+    if (previous?.detail?.closed === true) {
+      // BlueTrace keeps an invoice current until its order is closed; after that it is final.
+      return { ...base, status: previous.status as InvoiceStatus, qbId: previous.qbId, actions: previous.actions, unchanged: true, closed: true };
+    }
     if (!this.company.settings.invoiceCreation) {
       await this.log.put(orderId, { status: 'disabled', label: orderNumber, actions: ['Invoice creation is turned off in the connection\'s General settings'], source: order });
       return { ...base, status: 'disabled', actions: ['Invoice creation is turned off in the connection\'s General settings'] };
@@ -70,13 +77,15 @@ export class InvoiceHandler {
       key: jobKey(orderId), kind: 'invoice.upsert', rank: RANK['invoice.upsert'], sourceId: orderId, payload: payloadOut,
       summary: `Invoice ${orderNumber} for ${resolved.input.customer.name}`, reopenOnChange: true,
     });
+    const closed = order.status === 'closed';
+    if (closed) await this.log.put(orderId, { label: orderNumber, detail: { ...(previous?.detail ?? {}), closed: true } });
     if (!created && !changed) {
       const entry = await this.log.get(orderId);
-      return { ...base, status: (entry?.status as InvoiceStatus) ?? 'queued', qbId: entry?.qbId, actions: entry?.actions ?? [], unchanged: true };
+      return { ...base, status: (entry?.status as InvoiceStatus) ?? 'queued', qbId: entry?.qbId, actions: entry?.actions ?? [], unchanged: true, ...(closed ? { closed } : {}) };
     }
     await this.log.put(orderId, { status: 'queued', label: orderNumber, actions: [], source: order, attempts: job.attempts });
     this.company.kick();
-    return { ...base, status: 'queued', qbId: (job.result as WriteResult | undefined)?.qbId, actions: [] };
+    return { ...base, status: 'queued', qbId: (job.result as WriteResult | undefined)?.qbId, actions: [], ...(closed ? { closed } : {}) };
   }
 
   private async needsAction(order: PackedOrder, actions: InvoiceAction[]): Promise<InvoiceOutcome> {
