@@ -9,7 +9,7 @@
 import { ChargeHandler, parseChargeMessage } from '../lib/handlers/charges';
 import type { MatchIssue, MatchReport } from '../lib/matching';
 import { registerAdminRoutes } from '../lib/node-red/admin-routes';
-import { attachCompany, type ConnectionConfig } from '../lib/node-red/company';
+import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
 import { failInput } from '../lib/node-red/errors';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
 
@@ -70,21 +70,12 @@ export = function (RED: NodeAPI): void {
       remaps = remaps.then(() => work(h)).then(remapped, (err) => node.error(`re-map failed: ${(err as Error).message}`));
     };
 
-    const ready = attachCompany(RED, node, config, {
-      synced: (event) => remap((h) => h.onSynced(event)),
-      job: (job) => remap((h) => h.onJob(job)),
-    }).then((company) => {
-      try {
-        handler = new ChargeHandler(company, { rule: config.rule });
-      } catch (err) {
-        node.error((err as Error).message);
-        node.status({ fill: 'red', shape: 'ring', text: 'qb-charge-mapper.status.invalidRule' });
-        throw err;
-      }
-      node.status({ fill: 'grey', shape: 'ring', text: 'qb-charge-mapper.status.ready' });
-      return handler;
-    });
-    ready.catch(() => undefined); // reported above; each input fails with the reason
+    const ready = attachHandler(
+      RED, node, config,
+      { synced: (event) => remap((h) => h.onSynced(event)), job: (job) => remap((h) => h.onJob(job)) },
+      (company) => (handler = new ChargeHandler(company, { rule: config.rule })),
+      { ready: 'qb-charge-mapper.status.ready', failed: 'qb-charge-mapper.status.invalidRule' },
+    );
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       ready

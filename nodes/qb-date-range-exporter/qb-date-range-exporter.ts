@@ -12,7 +12,7 @@ import type { PeriodUnit } from '../lib/handlers/dates';
 import { ExportHandler, parseExportMessage, type ExportReport, type ExportRequest, type RecordOutcome } from '../lib/handlers/exporter';
 import { ExportScheduler } from '../lib/handlers/scheduler';
 import type { Job } from '../lib/jobs';
-import { attachCompany, type ConnectionConfig } from '../lib/node-red/company';
+import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
 import { failInput } from '../lib/node-red/errors';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
 import { acquireStore, releaseStore, storeDir, type Store } from '../lib/store';
@@ -122,19 +122,15 @@ export = function (RED: NodeAPI): void {
       showNext(); // start() ticks at once: show the next export date after that tick
     };
 
-    const ready = attachCompany(RED, node, config, { job: onJob }).then(async (company) => {
-      try {
+    const ready = attachHandler(
+      RED, node, config, { job: onJob },
+      async (company) => {
         handler = new ExportHandler(company, { autoApprove: config.autoApprove === true, timeZone: config.timeZone });
-        node.status({ fill: 'grey', shape: 'ring', text: 'qb-date-range-exporter.status.ready' });
         await startScheduler(company);
-      } catch (err) {
-        node.error((err as Error).message);
-        node.status({ fill: 'red', shape: 'ring', text: 'qb-date-range-exporter.status.invalidConfig' });
-        throw err;
-      }
-      return handler;
-    });
-    ready.catch(() => undefined); // reported above; each input fails with the reason
+        return handler;
+      },
+      { ready: 'qb-date-range-exporter.status.ready', failed: 'qb-date-range-exporter.status.invalidConfig' },
+    );
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       ready

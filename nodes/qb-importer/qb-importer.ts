@@ -7,7 +7,7 @@
  */
 import { ImportHandler, importStatusText, parseImportMessage, type ImportedEvent, type ImportReport } from '../lib/handlers/importer';
 import type { Job } from '../lib/jobs';
-import { attachCompany, type ConnectionConfig } from '../lib/node-red/company';
+import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
 import { failInput } from '../lib/node-red/errors';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
 
@@ -54,12 +54,11 @@ export = function (RED: NodeAPI): void {
         await showProgress(h);
       });
 
-    const ready = attachCompany(RED, node, config, { imported: onImported, job: onJob }).then((company) => {
-      handler = new ImportHandler(company, { autoApprove: config.autoApprove !== false });
-      node.status({ fill: 'grey', shape: 'ring', text: 'qb-importer.status.ready' });
-      return handler;
-    });
-    ready.catch(() => undefined); // reported by attachCompany; each input fails with the reason
+    const ready = attachHandler(
+      RED, node, config, { imported: onImported, job: onJob },
+      (company) => (handler = new ImportHandler(company, { autoApprove: config.autoApprove !== false })),
+      { ready: 'qb-importer.status.ready', failed: 'qb-importer.status.failed' },
+    );
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       ready

@@ -7,7 +7,7 @@
 import { InvoiceHandler, type InvoiceOutcome } from '../lib/handlers/invoices';
 import type { Job } from '../lib/jobs';
 import { registerAdminRoutes } from '../lib/node-red/admin-routes';
-import { attachCompany, type ConnectionConfig } from '../lib/node-red/company';
+import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
 import { failInput } from '../lib/node-red/errors';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
 
@@ -32,22 +32,13 @@ export = function (RED: NodeAPI): void {
     };
     const report = (err: unknown) => node.error(`invoice follow-up failed: ${(err as Error).message}`);
 
-    const ready = attachCompany(RED, node, config, {
+    const ready = attachHandler(RED, node, config, {
       job: (job: Job) => handler?.onJob(job).then(emit, report),
       matches: ({ kind, appIds }: { kind: 'item' | 'customer'; appIds: string[] }) =>
         handler?.retryWaiting(kind, appIds).then((outs) => outs.forEach(emit), report),
-    }).then((company) => {
-      try {
-        handler = new InvoiceHandler(company, { rule: config.rule });
-      } catch (err) {
-        node.error((err as Error).message);
-        node.status({ fill: 'red', shape: 'ring', text: 'invalid rule' });
-        throw err;
-      }
-      if (company.status().state === 'connected') node.status({ fill: 'grey', shape: 'ring', text: 'ready' });
-      return handler;
+    }, (company) => (handler = new InvoiceHandler(company, { rule: config.rule })), {
+      ready: 'qb-invoice-creator.status.ready', failed: 'qb-invoice-creator.status.invalidRule',
     });
-    ready.catch(() => undefined);
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       ready

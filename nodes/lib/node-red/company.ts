@@ -81,3 +81,32 @@ export function attachCompany(
   });
   return attached;
 }
+
+/**
+ * Connects a QuickBooks node to its company and builds the node's handler from it (compiling its
+ * rules): a failure is logged once and shown as the node's status, and every input then fails with
+ * it. Returns the promise of the handler that input handlers await.
+ */
+export function attachHandler<H>(
+  RED: NodeAPI,
+  node: RuntimeNode,
+  config: ConnectionConfig,
+  listeners: Parameters<typeof attachCompany>[3],
+  build: (company: Company) => H | Promise<H>,
+  texts: { ready: string; failed: string },
+): Promise<H> {
+  const ready = attachCompany(RED, node, config, listeners).then(async (company) => {
+    let handler: H;
+    try {
+      handler = await build(company);
+    } catch (err) {
+      node.error((err as Error).message);
+      node.status({ fill: 'red', shape: 'ring', text: texts.failed });
+      throw err;
+    }
+    if (company.status().state === 'connected') node.status({ fill: 'grey', shape: 'ring', text: texts.ready });
+    return handler;
+  });
+  ready.catch(() => undefined); // reported above (or by attachCompany); each input fails with the reason
+  return ready;
+}

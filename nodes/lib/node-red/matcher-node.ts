@@ -1,7 +1,7 @@
 import { MatcherHandler, parseMatcherMessage, type MatcherOptions } from '../handlers/matcher';
 import type { MatchReport } from '../matching';
 import { registerAdminRoutes } from './admin-routes';
-import { attachCompany, type ConnectionConfig } from './company';
+import { attachHandler, type ConnectionConfig } from './company';
 import { failInput } from './errors';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from './types';
 
@@ -39,24 +39,18 @@ export function matcherNode(RED: NodeAPI, type: string, kind: MatcherOptions['ki
       work().then((r) => (h.company.status().state === 'connected' ? showCounts(r) : undefined), (err) => node.error(`re-match failed: ${(err as Error).message}`));
     };
 
-    const ready = attachCompany(RED, node, config, {
-      synced: rematchQuietly(() => handler!.rematch()),
-      linked: ({ kind: linkedKind }: { kind: string }) => {
-        if (linkedKind === kind) rematchQuietly(() => handler!.rematch())();
+    const ready = attachHandler(
+      RED, node, config,
+      {
+        synced: rematchQuietly(() => handler!.rematch()),
+        linked: ({ kind: linkedKind }: { kind: string }) => {
+          if (linkedKind === kind) rematchQuietly(() => handler!.rematch())();
+        },
+        job: (job) => rematchQuietly(() => handler!.onJob(job))(),
       },
-      job: (job) => rematchQuietly(() => handler!.onJob(job))(),
-    }).then((company) => {
-      try {
-        handler = new MatcherHandler(company, { kind, appRule: config.appRule, qbRule: config.qbRule, createMissing: config.createMissing });
-      } catch (err) {
-        node.error((err as Error).message);
-        node.status({ fill: 'red', shape: 'ring', text: 'invalid rule' });
-        throw err;
-      }
-      if (company.status().state === 'connected') node.status({ fill: 'grey', shape: 'ring', text: 'ready' });
-      return handler;
-    });
-    ready.catch(() => undefined); // reported above; each input fails with the reason
+      (company) => (handler = new MatcherHandler(company, { kind, appRule: config.appRule, qbRule: config.qbRule, createMissing: config.createMissing })),
+      { ready: `${type}.status.ready`, failed: `${type}.status.invalidRule` },
+    );
 
     node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       ready
