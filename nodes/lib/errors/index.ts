@@ -14,6 +14,11 @@ export function toError(value: unknown, context?: string): Error {
   return err;
 }
 
+/** The message of anything thrown (an Error's message, else its text), for logs and job errors. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 function safeStringify(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);

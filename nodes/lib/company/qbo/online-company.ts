@@ -10,6 +10,7 @@
  * the job key and version; batch creates (which cannot carry one) rely on the client's look-up of every
  * pending record after an unknown outcome before it re-sends only the missing ones.
  */
+import { messageOf } from '../../errors';
 import type { WritePayload } from '../../jobs';
 import { RANK, type Job, type JobKind } from '../../jobs';
 import type { Store } from '../../store';
@@ -64,9 +65,6 @@ export type ImportedPage = OnlineImportedPage;
 
 const LISTS: MirrorEntity[] = MIRROR_LISTS.map((l) => l.mirror);
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function realDelay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -9,6 +9,7 @@
  * DocNumber; a payment by customer, reference and amount); when found, the job completes with
  * `foundExisting` instead of adding a second record.
  */
+import { messageOf } from '../../errors';
 import type { Job, JobError, Outbox, WritePayload, WriteResult } from '../../jobs';
 import { jobRefsIn, resolveJobRefs } from '../../jobs';
 import type { MatchBook, MatchKind } from '../../matching';
@@ -71,9 +72,6 @@ interface Prepared {
   key?: string;
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function isReconnect(err: unknown): err is QboError {
   return err instanceof QboError && (err.name === 'ReconnectNeededError' || err.code === 'RECONNECT_NEEDED');

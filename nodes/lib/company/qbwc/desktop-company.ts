@@ -10,6 +10,7 @@
  * QuickBooks (Name for lists, RefNumber for transactions) and, when found, completes the job with
  * `foundExisting` instead of adding a second record.
  */
+import { messageOf } from '../../errors';
 import type { ImportPayload, Job, JobError, WritePayload, WriteResult } from '../../jobs';
 import { RANK, jobRefsIn } from '../../jobs';
 import type { MirrorRecord } from '../../mirror';
@@ -124,9 +125,6 @@ interface Session {
   qbxmlVersion?: string;
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
   readonly companyFile?: string;

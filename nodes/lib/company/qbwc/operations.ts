@@ -1,3 +1,4 @@
+import { messageOf } from '../../errors';
 import { credentialChecker } from './credentials';
 import { SessionStore, type QbwcSession } from './sessions';
 import type { QbwcWorkSource, SessionEndReason } from './work-source';
@@ -34,9 +35,6 @@ export const ERROR_PERCENT = -1;
 const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 const MAX_REJECTED_TICKETS = 256;
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** Compares dotted version strings numerically ("2.3.0.215" vs "2.1"); non-numeric parts count as 0. */
 export function compareVersions(a: string, b: string): number {
