@@ -11,11 +11,11 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { freePort } from '../support/net';
 import { tempDir } from '../support/tmp';
 
 // Globals of the editor page; only used inside page.evaluate / waitForFunction callbacks.
@@ -55,17 +55,6 @@ function whyNotRunnable(): string | undefined {
 }
 const skipReason = whyNotRunnable();
 if (skipReason) console.log(`# editor tests skipped: ${skipReason}`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

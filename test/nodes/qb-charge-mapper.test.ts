@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { nextMessage, nodeHelper as helper, type TestNode } from '../support/helper';
 import { HttpNodeCapture } from '../support/flow-server';
+import { useNodeRed } from '../support/lifecycle';
 import { tempDir } from '../support/tmp';
 import { WebConnectorSimulator } from '../sim/qbwc';
 import { QbdCompany } from '../sim/qbd';
@@ -60,19 +61,7 @@ function statusTexts(node: TestNode): string[] {
 }
 
 describe('qb-charge-mapper node', () => {
-  before(async () => {
-    process.env.QB_STORE_DIR = path.join(tmp.dir, 'store');
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-    delete process.env.QB_STORE_DIR;
-    tmp.cleanup();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await httpNode.close();
-  });
+  useNodeRed(tmp, httpNode);
 
   it('maps a charge to the QuickBooks item named exactly as its Price Code (output 1)', async () => {
     await load();

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { nextMessage, nodeHelper as helper, type TestNode } from '../support/helper';
 import { HttpNodeCapture } from '../support/flow-server';
+import { useNodeRed } from '../support/lifecycle';
 import { tempDir } from '../support/tmp';
 import { WebConnectorSimulator } from '../sim/qbwc';
 import { QbdCompany } from '../sim/qbd';
@@ -81,19 +82,7 @@ function completion(): Promise<Record<string, any>> {
 }
 
 describe('qb-importer node', () => {
-  before(async () => {
-    process.env.QB_STORE_DIR = path.join(tmp.dir, 'store');
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-    delete process.env.QB_STORE_DIR;
-    tmp.cleanup();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await httpNode.close();
-  });
+  useNodeRed(tmp, httpNode);
 
   it('queues one import job per entity and replies on output 3', async () => {
     await load();

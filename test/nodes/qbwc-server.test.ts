@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { nodeHelper as helper } from '../support/helper';
 import { HttpNodeCapture } from '../support/flow-server';
+import { useNodeRed } from '../support/lifecycle';
 import { tempDir } from '../support/tmp';
 import { WebConnectorSimulator } from '../sim/qbwc';
 import { QbdCompany } from '../sim/qbd';
@@ -26,19 +26,7 @@ const flow = (props: Record<string, unknown> = {}) => [
 const creds = { wc: { username: 'bb-sync', password: 's3cret-pass' } };
 
 describe('qbwc-server config node', () => {
-  before(async () => {
-    process.env.QB_STORE_DIR = path.join(tmp.dir, 'store');
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-    delete process.env.QB_STORE_DIR;
-    tmp.cleanup();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await httpNode.close();
-  });
+  useNodeRed(tmp, httpNode);
 
   it('serves the Web Connector at its path; a session imports items into the mirror', async () => {
     await helper.load([qbwcServer, itemMatcher], flow(), creds);

@@ -5,26 +5,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { freePort } from '../support/net';
 import { tempDir } from '../support/tmp';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const { prepareUserDir, shippedFlows } = require(path.join(root, 'scripts', 'userdir.js'));
 const tmp = tempDir();
 after(() => tmp.cleanup());
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 describe('npm start', () => {
   it('deploys the shipped flows into a new user directory, and keeps the user\'s flows afterwards', () => {

@@ -2,14 +2,11 @@
  * A company for handler tests: the real store-backed mirror, outbox, matches and logs of BaseCompany,
  * with no connection (resync and kick are counted, nothing is sent).
  */
-import path from 'node:path';
-import { after, before } from 'node:test';
 import { BaseCompany } from '../../../nodes/lib/company/base';
 import type { Edition } from '../../../nodes/lib/company/types';
 import type { Job, WritePayload } from '../../../nodes/lib/jobs';
 import type { MirrorRecord } from '../../../nodes/lib/mirror';
 import { Store } from '../../../nodes/lib/store';
-import { tempDir } from '../../support/tmp';
 
 export class TestCompany extends BaseCompany {
   resyncs = 0;
@@ -40,22 +37,7 @@ export class TestCompany extends BaseCompany {
   }
 }
 
-/** Opens one temporary store for the test file (closed and removed after it). */
-export function useStore(): () => Store {
-  const tmp = tempDir('qbsync-handlers-');
-  let store: Store | undefined;
-  before(async () => {
-    store = await Store.open(path.join(tmp.dir, 'store'));
-  });
-  after(async () => {
-    await store?.close();
-    tmp.cleanup();
-  });
-  return () => {
-    if (!store) throw new Error('the store is not open yet');
-    return store;
-  };
-}
+export { useStore } from '../../support/store';
 
 let n = 0;
 /** A fresh company (own id, so tests sharing a store do not see each other). */

@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { resolveOrder, type PackedOrder } from '../../../nodes/lib/invoicing/resolve';
 import { MatchBook } from '../../../nodes/lib/matching';
 import { Mirror } from '../../../nodes/lib/mirror';
-import { Store } from '../../../nodes/lib/store';
-import { tempDir } from '../../support/tmp';
+import { useStore } from '../../support/store';
 
-const tmp = tempDir();
-let store: Store;
-before(async () => {
-  store = await Store.open(path.join(tmp.dir, 'store'));
-});
-after(async () => {
-  await store.close();
-  tmp.cleanup();
-});
+const storeOf = useStore();
 
 const order: PackedOrder = {
   id: 'so-1', orderNumber: 'SO-1', customerId: 'c-7', customerName: 'Oyster Bay Co', packedDate: '2026-11-20',
@@ -23,9 +13,9 @@ const order: PackedOrder = {
 };
 
 async function books(company: string) {
-  const customers = new MatchBook(store, company, 'customer');
-  const items = new MatchBook(store, company, 'item');
-  const mirror = new Mirror(store, company);
+  const customers = new MatchBook(storeOf(), company, 'customer');
+  const items = new MatchBook(storeOf(), company, 'item');
+  const mirror = new Mirror(storeOf(), company);
   return { customers, items, mirror };
 }
 

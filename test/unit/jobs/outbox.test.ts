@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Outbox } from '../../../nodes/lib/jobs';
-import { Store } from '../../../nodes/lib/store';
-import { tempDir } from '../../support/tmp';
+import { useStore } from '../../support/store';
 
-const tmp = tempDir();
-let store: Store;
+const storeOf = useStore();
 let n = 0;
-before(async () => {
-  store = await Store.open(path.join(tmp.dir, 'store'));
-});
-after(async () => {
-  await store.close();
-  tmp.cleanup();
-});
-const outbox = (autoApprove = false) => new Outbox(store, `co-${++n}`, { autoApprove, maxAttempts: 3 });
+const outbox = (autoApprove = false) => new Outbox(storeOf(), `co-${++n}`, { autoApprove, maxAttempts: 3 });
 
 describe('outbox', () => {
   it('queues one job per source key, ever: a repeat returns the existing job', async () => {
@@ -78,7 +68,7 @@ describe('outbox', () => {
     const ob = outbox(true);
     const { job } = await ob.enqueue({ key: 'invoice:so-9', kind: 'invoice.add', payload: {} });
     await ob.markSent(job);
-    const fresh = new Outbox(store, ob.company, { autoApprove: true });
+    const fresh = new Outbox(storeOf(), ob.company, { autoApprove: true });
     assert.equal((await fresh.get('invoice:so-9'))!.state, 'sent');
     assert.equal(await fresh.recoverSent(), 1);
     const recovered = (await fresh.get('invoice:so-9'))!;

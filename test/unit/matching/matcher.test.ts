@@ -1,31 +1,21 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { MatchBook, Matcher } from '../../../nodes/lib/matching';
 import { Mirror } from '../../../nodes/lib/mirror';
 import { compileRule, defaultRule } from '../../../nodes/lib/rules';
-import { Store } from '../../../nodes/lib/store';
-import { tempDir } from '../../support/tmp';
+import { useStore } from '../../support/store';
 
-const tmp = tempDir();
-let store: Store;
+const storeOf = useStore();
 let n = 0;
-before(async () => {
-  store = await Store.open(path.join(tmp.dir, 'store'));
-});
-after(async () => {
-  await store.close();
-  tmp.cleanup();
-});
 const rule = (name: string) => compileRule(name, defaultRule(name).source);
 
 async function setup(kind: 'item' | 'customer', qb: Array<{ id: string; name: string; active?: boolean; data: Record<string, unknown> }>) {
   const company = `co-${++n}`;
-  const mirror = new Mirror(store, company);
+  const mirror = new Mirror(storeOf(), company);
   const entity = kind === 'item' ? 'items' : 'customers';
   await mirror.replace(entity, qb.map((r) => ({ active: true, ...r })));
   const [appRule, qbRule] = kind === 'item' ? [rule('item-key.app'), rule('item-key.qbo')] : [rule('customer-key.app'), rule('customer-key.qbo')];
-  return { company, mirror, matcher: new Matcher(kind, mirror, entity, appRule, qbRule, new MatchBook(store, company, kind)) };
+  return { company, mirror, matcher: new Matcher(kind, mirror, entity, appRule, qbRule, new MatchBook(storeOf(), company, kind)) };
 }
 
 describe('Matcher with the default rules, the mirror and the store', () => {
@@ -34,7 +24,7 @@ describe('Matcher with the default rules, the mirror and the store', () => {
     const report = await matcher.ingest([{ id: 'it-1', name: 'Kumamoto', sku: ' kum-60 ' }, { id: 'it-2', name: 'Knife' }]);
     assert.deepEqual(report.outcomes.map((o) => [o.appId, o.status, o.qbId ?? o.issue]), [['it-1', 'matched', '19'], ['it-2', 'issue', 'missing-sku']]);
     assert.equal(report.outcomes[1].issueDetail?.resolution, 'Enter the SKU and the system will look for a match in QB.');
-    const reread = new MatchBook(store, company, 'item');
+    const reread = new MatchBook(storeOf(), company, 'item');
     assert.equal((await reread.get('it-1'))?.qbId, '19');
   });
 
