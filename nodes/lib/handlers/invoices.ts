@@ -80,7 +80,7 @@ export class InvoiceHandler {
     const closed = order.status === 'closed';
     if (closed) await this.log.put(orderId, { label: orderNumber, detail: { ...(previous?.detail ?? {}), closed: true } });
     if (!created && !changed) {
-      const entry = await this.log.get(orderId);
+      const entry = closed ? await this.log.get(orderId) : previous; // nothing else wrote the entry meanwhile
       return { ...base, status: (entry?.status as InvoiceStatus) ?? 'queued', qbId: entry?.qbId, actions: entry?.actions ?? [], unchanged: true, ...(closed ? { closed } : {}) };
     }
     await this.log.put(orderId, { status: 'queued', label: orderNumber, actions: [], source: order, attempts: job.attempts });
