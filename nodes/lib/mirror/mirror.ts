@@ -12,10 +12,26 @@ export interface MirrorRecord {
   data: Record<string, unknown>;
 }
 
-interface MirrorDoc extends MirrorRecord {
+/**
+ * One stored write of a list (a segment): the records one upsert gave, serialised once as a JSON array,
+ * and/or the ids one delete removed. Segments apply in `seq` order on load; a later copy of a record
+ * wins. A snapshot (a full load, or a compaction) is written as `parts` segments sharing `snapshot`
+ * (the seq of its first part): once all its parts are stored, every segment before it is void.
+ */
+interface SegmentDoc {
   _id: string;
   company: string;
   entity: string;
+  seq: number;
+  records?: string;
+  deleted?: string[];
+  snapshot?: number;
+  parts?: number;
+}
+
+/** A document of the first layout (one per record, no `seq`): read, then rewritten as a snapshot. */
+interface LegacyDoc extends MirrorRecord {
+  _id: string;
 }
 
 interface MirrorState {
@@ -25,22 +41,44 @@ interface MirrorState {
   count: number;
 }
 
+/** One list in memory: its records, and how many record copies and tombstones its segments hold. */
+interface List {
+  records: Map<string, MirrorRecord>;
+  stored: number;
+}
+
+/** Records per snapshot segment. */
+const SNAPSHOT_PART = 2_000;
+/** A list is rewritten as a snapshot once its segments hold more than 2 × its records + this. */
+const COMPACT_SLACK = 1_000;
+
+/** Segment order across every Mirror of the process: increasing, and after any seq already stored. */
+let lastSeq = 0;
+function nextSeq(after = 0): number {
+  lastSeq = Math.max(lastSeq + 1, after + 1, Date.now() * 1000);
+  return lastSeq;
+}
+
 /**
  * A company's local copy of its QuickBooks lists, in memory for matching (hash joins over arrays, no
  * store query per record) and in the store's `mirror` collection so a restart does not need a full
  * reload. `state` keeps each list's last sync time (the mirror's age) and cursor.
+ *
+ * Storage: each write is one document holding its records as one JSON text (an import page of 500
+ * customers is one append of one document, serialised once), never a document per record: nedb copies,
+ * checks and serialises a document key by key, which cost more than parsing the page. A record written
+ * again is superseded by its later copy; deletes are tombstones; when the stored copies outgrow twice
+ * the live records the list is rewritten as a snapshot (new segments first, then the old ones removed,
+ * so a crash in between loses nothing).
  */
 export class Mirror {
-  private readonly cache = new Map<string, Map<string, MirrorRecord>>();
+  private readonly lists = new Map<string, List>();
+  private readonly loading = new Map<string, Promise<List>>();
 
   constructor(
     private readonly store: Store,
     readonly company: string,
   ) {}
-
-  private docId(entity: string, id: string): string {
-    return `${this.company}|${entity}|${id}`;
-  }
 
   private stateId(entity: string): string {
     return `${this.company}|mirror|${entity}`;
@@ -48,12 +86,7 @@ export class Mirror {
 
   /** Loads a list from the store into memory (once). */
   async load(entity: string): Promise<Map<string, MirrorRecord>> {
-    let records = this.cache.get(entity);
-    if (records) return records;
-    const docs = (await this.store.mirror.find({ company: this.company, entity })) as MirrorDoc[];
-    records = new Map(docs.map((d) => [d.id, { id: d.id, name: d.name, active: d.active, ...(d.termsId ? { termsId: d.termsId } : {}), data: d.data }]));
-    this.cache.set(entity, records);
-    return records;
+    return (await this.open(entity)).records;
   }
 
   async list(entity: string): Promise<MirrorRecord[]> {
@@ -66,62 +99,41 @@ export class Mirror {
 
   /** Replaces a whole list (a full load). */
   async replace(entity: string, records: MirrorRecord[], cursor?: string): Promise<void> {
-    await this.store.mirror.remove({ company: this.company, entity }, { multi: true });
-    const docs: MirrorDoc[] = records.map((r) => ({ ...r, _id: this.docId(entity, r.id), company: this.company, entity }));
-    for (let i = 0; i < docs.length; i += 10_000) await this.store.mirror.insert(docs.slice(i, i + 10_000));
-    this.cache.set(entity, new Map(records.map((r) => [r.id, r])));
-    await this.markSynced(entity, cursor, records.length);
+    const list = await this.open(entity);
+    list.records = new Map(records.map((r) => [r.id, r]));
+    await this.snapshot(entity, list);
+    await this.markSynced(entity, cursor, list.records.size);
   }
 
   /**
    * Applies changes (an import page, an incremental sync, or a record QuickBooks just answered with) as
-   * one bulk write: the page's documents are inserted in one nedb insert (one append to the datafile),
-   * after removing in one operation those of its records the list already holds. A record given twice
-   * counts once, with its last version (as if the records were applied one after the other).
+   * one append: a segment with the records, serialised once. A record given twice counts once, with its
+   * last version (as if the records were applied one after the other).
    */
   async upsert(entity: string, records: MirrorRecord[], cursor?: string): Promise<void> {
-    const cache = await this.load(entity);
-    const latest = new Map<string, MirrorRecord>();
-    for (const r of records) latest.set(r.id, r);
-    if (latest.size > 0) {
-      const docs = [...latest.values()].map((r) => this.doc(entity, r));
-      const known = docs.filter((d) => cache.has(d.id)).map((d) => d._id);
-      if (known.length > 0) await this.removeDocs(known);
-      try {
-        await this.store.mirror.insert(docs);
-      } catch (err) {
-        // The store held a record this cache did not know (another writer): replace them all, once.
-        if ((err as { errorType?: string }).errorType !== 'uniqueViolated') throw err;
-        await this.removeDocs(docs.map((d) => d._id));
-        await this.store.mirror.insert(docs);
-      }
-      for (const r of latest.values()) cache.set(r.id, r);
+    const list = await this.open(entity);
+    if (records.length > 0) {
+      const latest = new Map<string, MirrorRecord>();
+      for (const r of records) latest.set(r.id, r);
+      const page = [...latest.values()];
+      // Memory first, then the append: a snapshot taken meanwhile either holds these records or is older.
+      for (const r of page) list.records.set(r.id, r);
+      list.stored += page.length;
+      await this.append(entity, { records: JSON.stringify(page) });
+      await this.compactIfWasteful(entity, list);
     }
-    if (cursor !== undefined) await this.markSynced(entity, cursor, cache.size);
+    if (cursor !== undefined) await this.markSynced(entity, cursor, list.records.size);
   }
 
-  /** Removes records QuickBooks deleted (one bulk remove). */
+  /** Removes records QuickBooks deleted (one tombstone segment). */
   async delete(entity: string, ids: string[]): Promise<void> {
-    const cache = await this.load(entity);
-    if (ids.length === 0) return;
-    await this.removeDocs([...new Set(ids)].map((id) => this.docId(entity, id)));
-    for (const id of ids) cache.delete(id);
-  }
-
-  /** The stored document of a record (built field by field: an object spread costs more on 100,000 records). */
-  private doc(entity: string, r: MirrorRecord): MirrorDoc {
-    const d: MirrorDoc = { _id: this.docId(entity, r.id), company: this.company, entity, id: r.id, name: r.name, active: r.active, data: r.data };
-    if (r.termsId !== undefined) d.termsId = r.termsId;
-    return d;
-  }
-
-  private async removeDocs(docIds: string[]): Promise<void> {
-    await this.store.mirror.remove(docIds.length === 1 ? { _id: docIds[0] } : { _id: { $in: docIds } }, { multi: true });
-  }
-
-  private async markSynced(entity: string, cursor: string | undefined, count: number): Promise<void> {
-    const doc: MirrorState = { _id: this.stateId(entity), syncedAt: new Date().toISOString(), count, ...(cursor ? { cursor } : {}) };
-    await this.store.state.update({ _id: doc._id }, doc, { upsert: true });
+    const list = await this.open(entity);
+    const gone = [...new Set(ids)];
+    if (gone.length === 0) return;
+    for (const id of gone) list.records.delete(id);
+    list.stored += gone.length;
+    await this.append(entity, { deleted: gone });
+    await this.compactIfWasteful(entity, list);
   }
 
   /** When each list was last synced, its cursor and size: the mirror's visible age. */
@@ -134,7 +146,110 @@ export class Mirror {
 
   /** Forgets the in-memory copy (e.g. after another process-level change); the store stays. */
   invalidate(entity?: string): void {
-    if (entity) this.cache.delete(entity);
-    else this.cache.clear();
+    if (entity) {
+      this.lists.delete(entity);
+      this.loading.delete(entity);
+    } else {
+      this.lists.clear();
+      this.loading.clear();
+    }
+  }
+
+  // ------------------------------------------------------------------ storage
+
+  private open(entity: string): Promise<List> {
+    const list = this.lists.get(entity);
+    if (list) return Promise.resolve(list);
+    let loading = this.loading.get(entity);
+    if (!loading) {
+      loading = this.read(entity).then(
+        (l) => {
+          if (this.loading.get(entity) === loading) {
+            this.lists.set(entity, l);
+            this.loading.delete(entity);
+          }
+          return l;
+        },
+        (err: unknown) => {
+          this.loading.delete(entity);
+          throw err;
+        },
+      );
+      this.loading.set(entity, loading);
+    }
+    return loading;
+  }
+
+  /** Reads a list's segments (and any first-layout documents) into memory. */
+  private async read(entity: string): Promise<List> {
+    const docs = (await this.store.mirror.find({ company: this.company, entity })) as Array<SegmentDoc | LegacyDoc>;
+    const records = new Map<string, MirrorRecord>();
+    const legacy = docs.filter((d): d is LegacyDoc => typeof (d as SegmentDoc).seq !== 'number');
+    for (const d of legacy) records.set(d.id, { id: d.id, name: d.name, active: d.active, ...(d.termsId ? { termsId: d.termsId } : {}), data: d.data });
+    const segments = (docs as SegmentDoc[]).filter((d) => typeof d.seq === 'number').sort((a, b) => a.seq - b.seq);
+    if (segments.length > 0) lastSeq = Math.max(lastSeq, (segments[segments.length - 1] as SegmentDoc).seq);
+    // The latest snapshot whose parts are all stored voids what came before it; an incomplete one (a
+    // crash while it was written) is ignored.
+    const parts = new Map<number, number>();
+    for (const d of segments) if (d.snapshot !== undefined) parts.set(d.snapshot, (parts.get(d.snapshot) ?? 0) + 1);
+    let base = Number.NEGATIVE_INFINITY;
+    for (const d of segments) if (d.snapshot === d.seq && parts.get(d.seq) === d.parts) base = d.seq;
+    if (base !== Number.NEGATIVE_INFINITY) records.clear();
+    let stored = 0;
+    let voided = 0;
+    for (const d of segments) {
+      if (d.seq < base || (d.snapshot !== undefined && parts.get(d.snapshot) !== d.parts)) {
+        voided++;
+        continue;
+      }
+      if (d.records) {
+        const page = JSON.parse(d.records) as MirrorRecord[];
+        for (const r of page) records.set(r.id, r);
+        stored += page.length;
+      }
+      if (d.deleted) {
+        for (const id of d.deleted) records.delete(id);
+        stored += d.deleted.length;
+      }
+    }
+    const list: List = { records, stored };
+    // First-layout documents, void segments, or too many superseded copies: rewrite the list once.
+    if (legacy.length > 0 || voided > 0) await this.snapshot(entity, list);
+    else await this.compactIfWasteful(entity, list);
+    return list;
+  }
+
+  private async append(entity: string, content: Pick<SegmentDoc, 'records' | 'deleted'>): Promise<void> {
+    const seq = nextSeq();
+    const doc: SegmentDoc = { _id: `${this.company}|${entity}|${seq}`, company: this.company, entity, seq, ...content };
+    await this.store.mirror.insert(doc);
+  }
+
+  private async compactIfWasteful(entity: string, list: List): Promise<void> {
+    if (list.stored > 2 * list.records.size + COMPACT_SLACK) await this.snapshot(entity, list);
+  }
+
+  /** Writes the list as a snapshot, then removes every segment before it. */
+  private async snapshot(entity: string, list: List): Promise<void> {
+    const all = [...list.records.values()];
+    const count = Math.max(1, Math.ceil(all.length / SNAPSHOT_PART));
+    const first = nextSeq();
+    const docs: SegmentDoc[] = [];
+    for (let i = 0; i < count; i++) {
+      const seq = i === 0 ? first : nextSeq();
+      const part = all.slice(i * SNAPSHOT_PART, (i + 1) * SNAPSHOT_PART);
+      docs.push({ _id: `${this.company}|${entity}|${seq}`, company: this.company, entity, seq, snapshot: first, parts: count, records: JSON.stringify(part) });
+    }
+    await this.store.mirror.insert(docs);
+    await this.store.mirror.remove(
+      { company: this.company, entity, $or: [{ seq: { $lt: first } }, { seq: { $exists: false } }] },
+      { multi: true },
+    );
+    list.stored = all.length;
+  }
+
+  private async markSynced(entity: string, cursor: string | undefined, count: number): Promise<void> {
+    const doc: MirrorState = { _id: this.stateId(entity), syncedAt: new Date().toISOString(), count, ...(cursor ? { cursor } : {}) };
+    await this.store.state.update({ _id: doc._id }, doc, { upsert: true });
   }
 }

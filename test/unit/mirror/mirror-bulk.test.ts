@@ -1,4 +1,8 @@
-/** Mirror.upsert writes a page as one bulk operation and keeps the in-memory copy and the store in step. */
+/**
+ * Mirror storage: each write is one appended segment (its records serialised once), later copies win,
+ * deletes are tombstones, snapshots void what came before them; the in-memory copy and what a reopened
+ * store reads always agree.
+ */
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -29,41 +33,45 @@ function spy(store: Store): Record<string, number> {
   return calls;
 }
 
-async function stored(store: Store, company: string, entity: string): Promise<Map<string, MirrorRecord>> {
-  const docs = (await store.mirror.find({ company, entity })) as Array<MirrorRecord & { _id: string }>;
-  return new Map(docs.map((d) => [d.id, { id: d.id, name: d.name, active: d.active, ...(d.termsId ? { termsId: d.termsId } : {}), data: d.data }]));
+const byId = (records: MirrorRecord[]): Map<string, MirrorRecord> => new Map(records.map((r) => [r.id, r]));
+
+/** What a new process would read: the store closed, opened again, and read by a new Mirror. */
+async function reopened(store: Store, company: string, entity: string): Promise<{ store: Store; records: Map<string, MirrorRecord> }> {
+  await store.close();
+  const again = await Store.open(store.dir);
+  return { store: again, records: byId(await new Mirror(again, company).list(entity)) };
 }
 
-describe('Mirror.upsert (bulk)', () => {
-  it('writes a page of new records with one insert, no per-record update', async () => {
+describe('Mirror storage (segments)', () => {
+  it('writes a page of records as one insert of one document holding them serialised once', async () => {
     const store = await fresh();
     const mirror = new Mirror(store, 'c1');
     const calls = spy(store);
-    await mirror.upsert('customers', Array.from({ length: 500 }, (_, i) => rec(i)), '2024-06-01T00:00:00');
+    const page = Array.from({ length: 500 }, (_, i) => rec(i));
+    await mirror.upsert('customers', page, '2024-06-01T00:00:00');
     assert.deepEqual(calls, { insert: 1, update: 0, remove: 0 });
     assert.equal((await mirror.list('customers')).length, 500);
-    assert.equal(await store.mirror.count({ company: 'c1', entity: 'customers' }), 500);
+    const docs = await store.mirror.find({ company: 'c1', entity: 'customers' });
+    assert.equal(docs.length, 1, 'one document for the page');
+    assert.deepEqual(JSON.parse(docs[0]!.records as string), page);
     assert.deepEqual(await mirror.age('customers').then((a) => [a.count, a.cursor]), [500, '2024-06-01T00:00:00']);
-    await store.close();
+    const { store: again, records } = await reopened(store, 'c1', 'customers');
+    assert.deepEqual(records, byId(page));
+    await again.close();
   });
 
-  it('replaces records it already holds (one remove + one insert) and adds the new ones; cache and store agree, also after a reopen', async () => {
+  it('a record written again is replaced by its later copy, in memory and after a reopen', async () => {
     const store = await fresh();
     const mirror = new Mirror(store, 'c1');
     await mirror.upsert('customers', [rec(1), rec(2), rec(3)]);
     const calls = spy(store);
     await mirror.upsert('customers', [rec(2, { name: 'Renamed', active: false, termsId: 'T1' }), rec(4)]);
-    assert.deepEqual(calls, { insert: 1, update: 0, remove: 1 });
-    const cache = new Map((await mirror.list('customers')).map((r) => [r.id, r]));
+    assert.deepEqual(calls, { insert: 1, update: 0, remove: 0 });
+    const cache = byId(await mirror.list('customers'));
     assert.deepEqual([...cache.keys()].sort(), ['L1', 'L2', 'L3', 'L4']);
     assert.deepEqual(cache.get('L2'), rec(2, { name: 'Renamed', active: false, termsId: 'T1' }));
-    const inStore = await stored(store, 'c1', 'customers');
-    assert.equal(await store.mirror.count({}), 4, 'one document per record, no duplicate');
-    assert.deepEqual(inStore, cache);
-    await store.close();
-
-    const again = await Store.open(store.dir);
-    assert.deepEqual(new Map((await new Mirror(again, 'c1').list('customers')).map((r) => [r.id, r])), cache);
+    const { store: again, records } = await reopened(store, 'c1', 'customers');
+    assert.deepEqual(records, cache);
     await again.close();
   });
 
@@ -71,23 +79,27 @@ describe('Mirror.upsert (bulk)', () => {
     const store = await fresh();
     const mirror = new Mirror(store, 'c1');
     await mirror.upsert('customers', [rec(1, { name: 'first' }), rec(2), rec(1, { name: 'last' })]);
-    assert.equal(await store.mirror.count({}), 2);
+    const docs = await store.mirror.find({});
+    assert.equal((JSON.parse(docs[0]!.records as string) as unknown[]).length, 2);
     assert.equal((await mirror.get('customers', 'L1'))?.name, 'last');
-    assert.equal((await stored(store, 'c1', 'customers')).get('L1')?.name, 'last');
-    await store.close();
+    const { store: again, records } = await reopened(store, 'c1', 'customers');
+    assert.equal(records.get('L1')?.name, 'last');
+    assert.equal(records.size, 2);
+    await again.close();
   });
 
-  it('replaces a stored record its cache did not know (written by another Mirror) instead of failing', async () => {
+  it('the later of two writers of one record wins (a Mirror that had not seen the other write)', async () => {
     const store = await fresh();
     const a = new Mirror(store, 'c1');
     const b = new Mirror(store, 'c1');
     await a.load('customers');
     await b.upsert('customers', [rec(7, { name: 'from b' })]);
     await a.upsert('customers', [rec(7, { name: 'from a' }), rec(8)]);
-    assert.equal(await store.mirror.count({}), 2);
-    assert.equal((await stored(store, 'c1', 'customers')).get('L7')?.name, 'from a');
     assert.equal((await a.get('customers', 'L7'))?.name, 'from a');
-    await store.close();
+    const { store: again, records } = await reopened(store, 'c1', 'customers');
+    assert.equal(records.get('L7')?.name, 'from a');
+    assert.equal(records.size, 2);
+    await again.close();
   });
 
   it('keeps companies and lists apart, and an empty page changes nothing but the cursor', async () => {
@@ -97,25 +109,92 @@ describe('Mirror.upsert (bulk)', () => {
     await c1.upsert('customers', [rec(1)]);
     await c1.upsert('items', [rec(1, { name: 'an item' })]);
     await c2.upsert('customers', [rec(1, { name: 'other company' })]);
-    assert.equal(await store.mirror.count({}), 3);
     assert.equal((await c1.get('customers', 'L1'))?.name, 'Customer 1');
     assert.equal((await c1.get('items', 'L1'))?.name, 'an item');
+    assert.equal((await c2.get('customers', 'L1'))?.name, 'other company');
     const calls = spy(store);
     await c1.upsert('customers', [], 'cursor-2');
     assert.deepEqual(calls, { insert: 0, update: 0, remove: 0 });
     assert.equal((await c1.age('customers')).cursor, 'cursor-2');
-    await store.close();
+    const { store: again, records } = await reopened(store, 'c2', 'customers');
+    assert.deepEqual([...records.values()].map((r) => r.name), ['other company']);
+    await again.close();
   });
 
-  it('delete removes the records from the cache and the store in one operation', async () => {
+  it('delete is one tombstone: the records stay deleted after a reopen although older segments hold them', async () => {
     const store = await fresh();
     const mirror = new Mirror(store, 'c1');
     await mirror.upsert('customers', [rec(1), rec(2), rec(3)]);
+    await mirror.upsert('customers', [rec(1, { name: 'newer' })]);
     const calls = spy(store);
     await mirror.delete('customers', ['L1', 'L3', 'L9']);
-    assert.equal(calls.remove, 1);
+    assert.deepEqual(calls, { insert: 1, update: 0, remove: 0 });
     assert.deepEqual((await mirror.list('customers')).map((r) => r.id), ['L2']);
-    assert.deepEqual([...(await stored(store, 'c1', 'customers')).keys()], ['L2']);
-    await store.close();
+    const { store: again, records } = await reopened(store, 'c1', 'customers');
+    assert.deepEqual([...records.keys()], ['L2']);
+    await again.close();
+  });
+
+  it('rewrites a list as a snapshot once superseded copies outgrow it, so storage stays bounded', async () => {
+    const store = await fresh();
+    const mirror = new Mirror(store, 'c1');
+    const calls = spy(store);
+    for (let round = 0; round < 150; round++) {
+      await mirror.upsert('items', Array.from({ length: 10 }, (_, i) => rec(i, { name: `Item ${i} v${round}` })));
+    }
+    assert.equal(calls.remove, 1, 'compacted once (1,500 copies of 10 records > 2 × 10 + 1,000)');
+    const docs = await store.mirror.find({ company: 'c1', entity: 'items' });
+    assert.ok(docs.length < 60, `${docs.length} documents after compaction`);
+    const { store: again, records } = await reopened(store, 'c1', 'items');
+    assert.equal(records.size, 10);
+    assert.equal(records.get('L3')?.name, 'Item 3 v149');
+    await again.close();
+  });
+
+  it('replace writes a snapshot that voids everything before it', async () => {
+    const store = await fresh();
+    const mirror = new Mirror(store, 'c1');
+    await mirror.upsert('customers', [rec(1), rec(2)]);
+    await mirror.delete('customers', ['L2']);
+    await mirror.replace('customers', [rec(3), rec(4)], 'cursor-9');
+    assert.deepEqual((await mirror.list('customers')).map((r) => r.id), ['L3', 'L4']);
+    const docs = await store.mirror.find({ company: 'c1', entity: 'customers' });
+    assert.equal(docs.length, 1, 'the older segments are removed');
+    assert.equal((await mirror.age('customers')).count, 2);
+    const { store: again, records } = await reopened(store, 'c1', 'customers');
+    assert.deepEqual([...records.keys()], ['L3', 'L4']);
+    await again.close();
+  });
+
+  it('a snapshot cut short by a crash (a part missing) is ignored, and the list is rewritten on load', async () => {
+    const store = await fresh();
+    const mirror = new Mirror(store, 'c1');
+    await mirror.upsert('customers', [rec(1), rec(2)]);
+    const seq = Date.now() * 1000 + 10_000_000;
+    // The first part of a two-part snapshot that would have replaced the list with L5 alone.
+    await store.mirror.insert({ _id: `c1|customers|${seq}`, company: 'c1', entity: 'customers', seq, snapshot: seq, parts: 2, records: JSON.stringify([rec(5)]) });
+    const { store: again, records } = await reopened(store, 'c1', 'customers');
+    assert.deepEqual([...records.keys()].sort(), ['L1', 'L2']);
+    const docs = await again.mirror.find({ company: 'c1', entity: 'customers' });
+    assert.ok(docs.every((d) => d._id !== `c1|customers|${seq}`), 'the incomplete part is removed');
+    const { store: third, records: still } = await reopened(again, 'c1', 'customers');
+    assert.deepEqual([...still.keys()].sort(), ['L1', 'L2']);
+    await third.close();
+  });
+
+  it('reads documents of the first layout (one per record) and rewrites them as segments', async () => {
+    const store = await fresh();
+    await store.mirror.insert([
+      { _id: 'c1|customers|L1', company: 'c1', entity: 'customers', ...rec(1, { termsId: 'T1' }) },
+      { _id: 'c1|customers|L2', company: 'c1', entity: 'customers', ...rec(2) },
+    ]);
+    const mirror = new Mirror(store, 'c1');
+    assert.deepEqual(byId(await mirror.list('customers')), byId([rec(1, { termsId: 'T1' }), rec(2)]));
+    const docs = await store.mirror.find({ company: 'c1', entity: 'customers' });
+    assert.equal(docs.length, 1);
+    assert.equal(typeof docs[0]!.seq, 'number');
+    const { store: again, records } = await reopened(store, 'c1', 'customers');
+    assert.deepEqual(records, byId([rec(1, { termsId: 'T1' }), rec(2)]));
+    await again.close();
   });
 });
