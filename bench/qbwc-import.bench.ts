@@ -30,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DesktopCompany } from '../nodes/lib/company/qbwc/desktop-company';
+import { DESKTOP_MIRROR_CODECS } from '../nodes/lib/company/qbwc/desktop-records';
 import { lowerBound, pageRequest, upperBound } from '../nodes/lib/company/qbwc/desktop-requests';
 import { liftResponseText } from '../nodes/lib/company/qbwc/http-body';
 import { mountOnHttpServer } from '../nodes/lib/company/qbwc/http-mount';
@@ -225,7 +226,7 @@ async function ourSession(tmp: string): Promise<OurSession> {
   assert.equal(job?.state, 'complete', 'the import job is complete');
   assert.equal((job?.result as { count?: number } | undefined)?.count, N, 'the import counted every customer');
   assert.equal((await company.mirror.list('customers')).length, N, 'every customer is in the mirror');
-  assert.equal((await new Mirror(store, 'bench').list('customers')).length, N, 'every customer is in the store (read back by a new Mirror)');
+  assert.equal((await new Mirror(store, 'bench', DESKTOP_MIRROR_CODECS).list('customers')).length, N, 'every customer is in the store (read back by a new Mirror)');
   const interleaved = phase('parseQbxml alone on each page, right after the server handled it (left out of the server CPU)', alone);
 
   // The same pages parsed again with the parser alone, all together after the session.
@@ -462,16 +463,17 @@ function details(rows: ServerFigures[]): string {
 
 async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qbsync-bench-qbwc-'));
-  // A short unmeasured session warms the SOAP path up (as in a server that has run before); then the
-  // floor, in a process as small as a fresh server's; then our session.
+  // A short unmeasured session warms the SOAP path up (as in a server that has run before); then our
+  // session, in a process as small as a fresh server's (its RSS is the target's); then the floor.
   await floorSession(Math.min(N, 5_000));
-  const floor = await floorSession();
   let ours: Awaited<ReturnType<typeof ourSession>>;
   try {
     ours = await ourSession(tmp);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+  gc();
+  const floor = await floorSession();
   const qbjs = process.env.BENCH_SKIP_QBJS === '1' ? undefined : await runQbjsServer();
 
   const oursPhase = phaseOf(ours.figures, 'our server: Web Connector session (soap + DesktopCompany + Store), server process');

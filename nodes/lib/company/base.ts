@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { type Job, Outbox, type WritePayload } from '../jobs';
 import { ActivityLog } from '../log';
 import { MatchBook, type MatchKind } from '../matching';
-import { Mirror } from '../mirror';
+import { Mirror, type MirrorCodecs } from '../mirror';
 import type { Store } from '../store';
 import { EDITION_RULES, type Company, type CompanyStatus, type Edition, type EditionRules, type GeneralSettings } from './types';
 
@@ -27,11 +27,12 @@ export abstract class BaseCompany extends EventEmitter implements Company {
     protected readonly store: Store,
     readonly settings: GeneralSettings,
     outboxOptions: { autoApprove?: boolean; maxAttempts?: number } = {},
+    mirrorCodecs?: MirrorCodecs,
   ) {
     super();
     this.setMaxListeners(100);
     this.rules = EDITION_RULES[edition];
-    this.mirror = new Mirror(store, id);
+    this.mirror = new Mirror(store, id, mirrorCodecs);
     this.outbox = new Outbox(store, id, outboxOptions);
     this.readyPromise = new Promise((resolve) => (this.resolveReady = resolve));
   }

@@ -1,2 +1,2 @@
 export { Mirror } from './mirror';
-export type { MirrorRecord } from './mirror';
+export type { MirrorRecord, MirrorCodecs, MirrorSource } from './mirror';

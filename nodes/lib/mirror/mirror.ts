@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
 import type { Store } from '../store';
 
 /** One QuickBooks list record as the mirror keeps it: the fields matching and mapping need. */
@@ -13,16 +16,34 @@ export interface MirrorRecord {
 }
 
 /**
- * One stored write of a list (a segment): the records one upsert gave, serialised once as a JSON array,
- * and/or the ids one delete removed. Segments apply in `seq` order on load; a later copy of a record
- * wins. A snapshot (a full load, or a compaction) is written as `parts` segments sharing `snapshot`
- * (the seq of its first part): once all its parts are stored, every segment before it is void.
+ * Reads a segment file written in a format other than JSON: the records exactly as QuickBooks sent them
+ * (e.g. a QuickBooks Desktop import page as qbXML), so an import stores its page without serialising
+ * it again. Given by the company that writes such segments; `decode` must give the records that
+ * `upsert` was given with that text.
+ */
+export type MirrorCodecs = Readonly<Record<string, (text: string, entity: string) => MirrorRecord[]>>;
+
+/** The text QuickBooks sent for an upsert's records, in a format one of the Mirror's codecs reads. */
+export interface MirrorSource {
+  format: string;
+  text: string;
+}
+
+/**
+ * One stored write of a list (a segment). Its records live in a file beside the datastore (`file`,
+ * relative to the store folder; `format` json or a codec's), its deletes in the document (`deleted`).
+ * Segments apply in `seq` order on load; a later copy of a record wins. A snapshot (a full load, or a
+ * compaction) is written as `parts` segments sharing `snapshot` (the seq of its first part): once all
+ * its parts are stored, every segment before it is void.
  */
 interface SegmentDoc {
   _id: string;
   company: string;
   entity: string;
   seq: number;
+  file?: string;
+  format?: string;
+  /** Records inline (JSON text): read, never written any more. */
   records?: string;
   deleted?: string[];
   snapshot?: number;
@@ -51,33 +72,45 @@ interface List {
 const SNAPSHOT_PART = 2_000;
 /** A list is rewritten as a snapshot once its segments hold more than 2 × its records + this. */
 const COMPACT_SLACK = 1_000;
+/** The folder (in the store's) of the segment files. */
+const SEGMENTS_DIR = 'mirror-segments';
 
 /** Segment order across every Mirror of the process: increasing, and after any seq already stored. */
 let lastSeq = 0;
-function nextSeq(after = 0): number {
-  lastSeq = Math.max(lastSeq + 1, after + 1, Date.now() * 1000);
+function nextSeq(): number {
+  lastSeq = Math.max(lastSeq + 1, Date.now() * 1000);
   return lastSeq;
 }
 
+/** A file-name-safe, collision-free form of a company id or list name. */
+function safeName(name: string): string {
+  const readable = name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+  return `${readable}-${createHash('sha1').update(name).digest('hex').slice(0, 8)}`;
+}
+
+const SEQ_FILE = /^(\d+)\.[A-Za-z0-9]+$/;
+
 /**
  * A company's local copy of its QuickBooks lists, in memory for matching (hash joins over arrays, no
- * store query per record) and in the store's `mirror` collection so a restart does not need a full
- * reload. `state` keeps each list's last sync time (the mirror's age) and cursor.
+ * store query per record) and on disk so a restart does not need a full reload. `state` keeps each
+ * list's last sync time (the mirror's age) and cursor.
  *
- * Storage: each write is one document holding its records as one JSON text (an import page of 500
- * customers is one append of one document, serialised once), never a document per record: nedb copies,
- * checks and serialises a document key by key, which cost more than parsing the page. A record written
- * again is superseded by its later copy; deletes are tombstones; when the stored copies outgrow twice
- * the live records the list is rewritten as a snapshot (new segments first, then the old ones removed,
- * so a crash in between loses nothing).
+ * Storage: each write is one segment: a document in the store's `mirror` collection and, for records,
+ * one file holding them (an import page of 500 customers is one file write and one small document),
+ * never a document per record: nedb copies, checks and serialises documents key by key, which cost
+ * more than parsing the page. A record written again is superseded by its later copy; deletes are
+ * tombstones; when the stored copies outgrow twice the live records the list is rewritten as a snapshot
+ * (new segments first, then the old ones removed, so a crash in between loses nothing).
  */
 export class Mirror {
   private readonly lists = new Map<string, List>();
   private readonly loading = new Map<string, Promise<List>>();
+  private readonly dirs = new Set<string>();
 
   constructor(
     private readonly store: Store,
     readonly company: string,
+    private readonly codecs: MirrorCodecs = {},
   ) {}
 
   private stateId(entity: string): string {
@@ -107,10 +140,11 @@ export class Mirror {
 
   /**
    * Applies changes (an import page, an incremental sync, or a record QuickBooks just answered with) as
-   * one append: a segment with the records, serialised once. A record given twice counts once, with its
-   * last version (as if the records were applied one after the other).
+   * one segment: the records serialised once, or `source` (the text QuickBooks sent, which one of this
+   * Mirror's codecs reads back as these records) stored as it is. A record given twice counts once, with
+   * its last version (as if the records were applied one after the other).
    */
-  async upsert(entity: string, records: MirrorRecord[], cursor?: string): Promise<void> {
+  async upsert(entity: string, records: MirrorRecord[], cursor?: string, source?: MirrorSource): Promise<void> {
     const list = await this.open(entity);
     if (records.length > 0) {
       const latest = new Map<string, MirrorRecord>();
@@ -119,7 +153,8 @@ export class Mirror {
       // Memory first, then the append: a snapshot taken meanwhile either holds these records or is older.
       for (const r of page) list.records.set(r.id, r);
       list.stored += page.length;
-      await this.append(entity, { records: JSON.stringify(page) });
+      const usable = source !== undefined && this.codecs[source.format] !== undefined;
+      await this.append(entity, usable ? source : { format: 'json', text: JSON.stringify(page) });
       await this.compactIfWasteful(entity, list);
     }
     if (cursor !== undefined) await this.markSynced(entity, cursor, list.records.size);
@@ -132,7 +167,7 @@ export class Mirror {
     if (gone.length === 0) return;
     for (const id of gone) list.records.delete(id);
     list.stored += gone.length;
-    await this.append(entity, { deleted: gone });
+    await this.append(entity, undefined, gone);
     await this.compactIfWasteful(entity, list);
   }
 
@@ -180,6 +215,28 @@ export class Mirror {
     return loading;
   }
 
+  /** The folder of a list's segment files, relative to the store folder. */
+  private listDir(entity: string): string {
+    return path.join(SEGMENTS_DIR, safeName(this.company), safeName(entity));
+  }
+
+  /** A segment's records, or undefined when its file is gone. */
+  private async segmentRecords(entity: string, d: SegmentDoc): Promise<MirrorRecord[] | undefined> {
+    if (d.file === undefined) return d.records !== undefined ? (JSON.parse(d.records) as MirrorRecord[]) : [];
+    let text: string;
+    try {
+      text = await fsp.readFile(path.join(this.store.dir, d.file), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    const format = d.format ?? 'json';
+    if (format === 'json') return JSON.parse(text) as MirrorRecord[];
+    const decode = this.codecs[format];
+    if (!decode) throw new Error(`the ${entity} mirror of ${this.company} has a "${format}" segment and no decoder for it`);
+    return decode(text, entity);
+  }
+
   /** Reads a list's segments (and any first-layout documents) into memory. */
   private async read(entity: string): Promise<List> {
     const docs = (await this.store.mirror.find({ company: this.company, entity })) as Array<SegmentDoc | LegacyDoc>;
@@ -187,7 +244,8 @@ export class Mirror {
     const legacy = docs.filter((d): d is LegacyDoc => typeof (d as SegmentDoc).seq !== 'number');
     for (const d of legacy) records.set(d.id, { id: d.id, name: d.name, active: d.active, ...(d.termsId ? { termsId: d.termsId } : {}), data: d.data });
     const segments = (docs as SegmentDoc[]).filter((d) => typeof d.seq === 'number').sort((a, b) => a.seq - b.seq);
-    if (segments.length > 0) lastSeq = Math.max(lastSeq, (segments[segments.length - 1] as SegmentDoc).seq);
+    const maxSeq = segments.length > 0 ? (segments[segments.length - 1] as SegmentDoc).seq : 0;
+    lastSeq = Math.max(lastSeq, maxSeq);
     // The latest snapshot whose parts are all stored voids what came before it; an incomplete one (a
     // crash while it was written) is ignored.
     const parts = new Map<number, number>();
@@ -195,41 +253,76 @@ export class Mirror {
     let base = Number.NEGATIVE_INFINITY;
     for (const d of segments) if (d.snapshot === d.seq && parts.get(d.seq) === d.parts) base = d.seq;
     if (base !== Number.NEGATIVE_INFINITY) records.clear();
+    const live = segments.filter((d) => d.seq >= base && (d.snapshot === undefined || parts.get(d.snapshot) === d.parts));
+    const pages = await Promise.all(live.map((d) => this.segmentRecords(entity, d)));
     let stored = 0;
-    let voided = 0;
-    for (const d of segments) {
-      if (d.seq < base || (d.snapshot !== undefined && parts.get(d.snapshot) !== d.parts)) {
-        voided++;
-        continue;
+    let damaged = segments.length - live.length;
+    live.forEach((d, i) => {
+      const page = pages[i];
+      if (page === undefined) {
+        damaged++; // its file is gone: its records are lost until the next sync
+        return;
       }
-      if (d.records) {
-        const page = JSON.parse(d.records) as MirrorRecord[];
-        for (const r of page) records.set(r.id, r);
-        stored += page.length;
-      }
+      for (const r of page) records.set(r.id, r);
+      stored += page.length;
       if (d.deleted) {
         for (const id of d.deleted) records.delete(id);
         stored += d.deleted.length;
       }
-    }
+    });
     const list: List = { records, stored };
-    // First-layout documents, void segments, or too many superseded copies: rewrite the list once.
-    if (legacy.length > 0 || voided > 0) await this.snapshot(entity, list);
+    await this.removeOrphanFiles(entity, new Set(segments.map((d) => d.file).filter((f): f is string => f !== undefined)), maxSeq);
+    // First-layout documents, void or damaged segments, or too many superseded copies: rewrite the list once.
+    if (legacy.length > 0 || damaged > 0) await this.snapshot(entity, list);
     else await this.compactIfWasteful(entity, list);
     return list;
   }
 
-  private async append(entity: string, content: Pick<SegmentDoc, 'records' | 'deleted'>): Promise<void> {
+  /**
+   * Files of a list no document names: written by a process that stopped before the document (a crash),
+   * or left by a snapshot that did not finish removing. Only files older than the newest document are
+   * removed, never one a write still in progress is about to name.
+   */
+  private async removeOrphanFiles(entity: string, named: Set<string>, maxSeq: number): Promise<void> {
+    const dir = this.listDir(entity);
+    let files: string[];
+    try {
+      files = await fsp.readdir(path.join(this.store.dir, dir));
+    } catch {
+      return;
+    }
+    for (const f of files) {
+      const m = SEQ_FILE.exec(f);
+      if (!m || Number(m[1]) >= maxSeq || named.has(path.join(dir, f))) continue;
+      await fsp.rm(path.join(this.store.dir, dir, f), { force: true });
+    }
+  }
+
+  /** Writes a segment's file (when it has records), then its document. */
+  private async append(entity: string, content?: MirrorSource, deleted?: string[]): Promise<void> {
     const seq = nextSeq();
-    const doc: SegmentDoc = { _id: `${this.company}|${entity}|${seq}`, company: this.company, entity, seq, ...content };
+    const doc: SegmentDoc = { _id: `${this.company}|${entity}|${seq}`, company: this.company, entity, seq };
+    if (content) Object.assign(doc, await this.writeFile(entity, seq, content));
+    if (deleted) doc.deleted = deleted;
     await this.store.mirror.insert(doc);
+  }
+
+  private async writeFile(entity: string, seq: number, content: MirrorSource): Promise<{ file: string; format: string }> {
+    const dir = this.listDir(entity);
+    if (!this.dirs.has(dir)) {
+      await fsp.mkdir(path.join(this.store.dir, dir), { recursive: true, mode: 0o700 });
+      this.dirs.add(dir);
+    }
+    const file = path.join(dir, `${seq}.${content.format}`);
+    await fsp.writeFile(path.join(this.store.dir, file), content.text, { mode: 0o600 });
+    return { file, format: content.format };
   }
 
   private async compactIfWasteful(entity: string, list: List): Promise<void> {
     if (list.stored > 2 * list.records.size + COMPACT_SLACK) await this.snapshot(entity, list);
   }
 
-  /** Writes the list as a snapshot, then removes every segment before it. */
+  /** Writes the list as a snapshot, then removes every segment before it (documents, then files). */
   private async snapshot(entity: string, list: List): Promise<void> {
     const all = [...list.records.values()];
     const count = Math.max(1, Math.ceil(all.length / SNAPSHOT_PART));
@@ -237,14 +330,15 @@ export class Mirror {
     const docs: SegmentDoc[] = [];
     for (let i = 0; i < count; i++) {
       const seq = i === 0 ? first : nextSeq();
-      const part = all.slice(i * SNAPSHOT_PART, (i + 1) * SNAPSHOT_PART);
-      docs.push({ _id: `${this.company}|${entity}|${seq}`, company: this.company, entity, seq, snapshot: first, parts: count, records: JSON.stringify(part) });
+      const text = JSON.stringify(all.slice(i * SNAPSHOT_PART, (i + 1) * SNAPSHOT_PART));
+      const written = await this.writeFile(entity, seq, { format: 'json', text });
+      docs.push({ _id: `${this.company}|${entity}|${seq}`, company: this.company, entity, seq, snapshot: first, parts: count, ...written });
     }
     await this.store.mirror.insert(docs);
-    await this.store.mirror.remove(
-      { company: this.company, entity, $or: [{ seq: { $lt: first } }, { seq: { $exists: false } }] },
-      { multi: true },
-    );
+    const before = { company: this.company, entity, $or: [{ seq: { $lt: first } }, { seq: { $exists: false } }] };
+    const old = (await this.store.mirror.find(before)) as SegmentDoc[];
+    await this.store.mirror.remove(before, { multi: true });
+    for (const d of old) if (d.file) await fsp.rm(path.join(this.store.dir, d.file), { force: true });
     list.stored = all.length;
   }
 

@@ -4,6 +4,7 @@
  * store reads always agree.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Mirror, type MirrorRecord } from '../../../nodes/lib/mirror';
@@ -33,6 +34,16 @@ function spy(store: Store): Record<string, number> {
   return calls;
 }
 
+/** The text of a segment document's file. */
+const fileOf = (store: Store, doc: { [field: string]: unknown }): string => fs.readFileSync(path.join(store.dir, String(doc.file)), 'utf8');
+
+/** Every segment file of the store. */
+function segmentFiles(store: Store): string[] {
+  const root = path.join(store.dir, 'mirror-segments');
+  if (!fs.existsSync(root)) return [];
+  return (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => /\d+\.\w+$/.test(f)).sort();
+}
+
 const byId = (records: MirrorRecord[]): Map<string, MirrorRecord> => new Map(records.map((r) => [r.id, r]));
 
 /** What a new process would read: the store closed, opened again, and read by a new Mirror. */
@@ -43,7 +54,7 @@ async function reopened(store: Store, company: string, entity: string): Promise<
 }
 
 describe('Mirror storage (segments)', () => {
-  it('writes a page of records as one insert of one document holding them serialised once', async () => {
+  it('writes a page of records as one file holding them serialised once and one small document', async () => {
     const store = await fresh();
     const mirror = new Mirror(store, 'c1');
     const calls = spy(store);
@@ -53,7 +64,9 @@ describe('Mirror storage (segments)', () => {
     assert.equal((await mirror.list('customers')).length, 500);
     const docs = await store.mirror.find({ company: 'c1', entity: 'customers' });
     assert.equal(docs.length, 1, 'one document for the page');
-    assert.deepEqual(JSON.parse(docs[0]!.records as string), page);
+    assert.equal(docs[0]!.records, undefined, 'the records are not in the document');
+    assert.deepEqual(JSON.parse(fileOf(store, docs[0]!)), page);
+    assert.equal(segmentFiles(store).length, 1);
     assert.deepEqual(await mirror.age('customers').then((a) => [a.count, a.cursor]), [500, '2024-06-01T00:00:00']);
     const { store: again, records } = await reopened(store, 'c1', 'customers');
     assert.deepEqual(records, byId(page));
@@ -80,7 +93,7 @@ describe('Mirror storage (segments)', () => {
     const mirror = new Mirror(store, 'c1');
     await mirror.upsert('customers', [rec(1, { name: 'first' }), rec(2), rec(1, { name: 'last' })]);
     const docs = await store.mirror.find({});
-    assert.equal((JSON.parse(docs[0]!.records as string) as unknown[]).length, 2);
+    assert.equal((JSON.parse(fileOf(store, docs[0]!)) as unknown[]).length, 2);
     assert.equal((await mirror.get('customers', 'L1'))?.name, 'last');
     const { store: again, records } = await reopened(store, 'c1', 'customers');
     assert.equal(records.get('L1')?.name, 'last');
@@ -145,6 +158,7 @@ describe('Mirror storage (segments)', () => {
     assert.equal(calls.remove, 1, 'compacted once (1,500 copies of 10 records > 2 × 10 + 1,000)');
     const docs = await store.mirror.find({ company: 'c1', entity: 'items' });
     assert.ok(docs.length < 60, `${docs.length} documents after compaction`);
+    assert.equal(segmentFiles(store).length, docs.length, 'the files of the removed segments are gone');
     const { store: again, records } = await reopened(store, 'c1', 'items');
     assert.equal(records.size, 10);
     assert.equal(records.get('L3')?.name, 'Item 3 v149');
@@ -160,6 +174,7 @@ describe('Mirror storage (segments)', () => {
     assert.deepEqual((await mirror.list('customers')).map((r) => r.id), ['L3', 'L4']);
     const docs = await store.mirror.find({ company: 'c1', entity: 'customers' });
     assert.equal(docs.length, 1, 'the older segments are removed');
+    assert.equal(segmentFiles(store).length, 1, 'and their files');
     assert.equal((await mirror.age('customers')).count, 2);
     const { store: again, records } = await reopened(store, 'c1', 'customers');
     assert.deepEqual([...records.keys()], ['L3', 'L4']);
@@ -195,6 +210,50 @@ describe('Mirror storage (segments)', () => {
     assert.equal(typeof docs[0]!.seq, 'number');
     const { store: again, records } = await reopened(store, 'c1', 'customers');
     assert.deepEqual(records, byId([rec(1, { termsId: 'T1' }), rec(2)]));
+    await again.close();
+  });
+  it('stores a page as the text QuickBooks sent when a codec reads it back, and reads it with that codec', async () => {
+    const codecs = { lines: (text: string) => text.split('\n').map((line) => rec(Number(line), { name: `from text ${line}` })) };
+    const store = await fresh();
+    const mirror = new Mirror(store, 'c1', codecs);
+    const page = [rec(1, { name: 'from text 1' }), rec(2, { name: 'from text 2' })];
+    await mirror.upsert('customers', page, undefined, { format: 'lines', text: '1\n2' });
+    const docs = await store.mirror.find({ company: 'c1', entity: 'customers' });
+    assert.equal(docs[0]!.format, 'lines');
+    assert.equal(fileOf(store, docs[0]!), '1\n2', 'the text as it came, not serialised again');
+    // Without a codec for the format, the records are serialised as JSON.
+    await mirror.upsert('customers', [rec(3)], undefined, { format: 'unknown', text: 'x' });
+    const { store: again, records } = await reopened(store, 'c1', 'items');
+    assert.equal(records.size, 0);
+    await assert.rejects(new Mirror(again, 'c1').list('customers'), /has a "lines" segment and no decoder for it/);
+    assert.deepEqual(byId(await new Mirror(again, 'c1', codecs).list('customers')), byId([...page, rec(3)]));
+    await again.close();
+  });
+
+  it('a segment whose file is gone is dropped (its records with it) and the list rewritten without it', async () => {
+    const store = await fresh();
+    const mirror = new Mirror(store, 'c1');
+    await mirror.upsert('customers', [rec(1), rec(2)]);
+    await mirror.upsert('customers', [rec(3)]);
+    const docs = (await store.mirror.find({ company: 'c1', entity: 'customers' })).sort((a, b) => a.seq - b.seq);
+    fs.rmSync(path.join(store.dir, String(docs[0]!.file)));
+    const { store: again, records } = await reopened(store, 'c1', 'customers');
+    assert.deepEqual([...records.keys()], ['L3']);
+    assert.equal((await again.mirror.find({ company: 'c1', entity: 'customers' })).length, 1, 'rewritten as one snapshot');
+    await again.close();
+  });
+
+  it('removes files no document names (a crash between the file and its document) once a newer segment exists', async () => {
+    const store = await fresh();
+    const mirror = new Mirror(store, 'c1');
+    await mirror.upsert('customers', [rec(1)]);
+    const [doc] = await store.mirror.find({});
+    const dir = path.dirname(path.join(store.dir, String(doc!.file)));
+    const orphan = path.join(dir, `${doc!.seq - 5}.json`);
+    fs.writeFileSync(orphan, JSON.stringify([rec(9)]));
+    const { store: again, records } = await reopened(store, 'c1', 'customers');
+    assert.deepEqual([...records.keys()], ['L1'], 'an orphan file is not read');
+    assert.equal(fs.existsSync(orphan), false, 'and it is removed');
     await again.close();
   });
 });

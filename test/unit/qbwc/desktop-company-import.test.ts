@@ -53,6 +53,15 @@ describe('DesktopCompany: imports by date range', () => {
     assert.equal(job.state, 'complete');
     assert.deepEqual({ ...job.result, watermark: undefined }, { count: 1200, from: '2024-01-01', to: '2024-06-30', watermark: undefined });
     assert.equal(res.closeMessage, '0 sent, 1 complete, 0 errors, 1,200 records imported');
+
+    // The pages are kept as QuickBooks answered them (qbXML segments) and read back the same after a restart.
+    const segments = await r.store.mirror.find({ company: 'qbd-test', entity: 'customers' });
+    assert.deepEqual(segments.map((d) => d.format), ['qbxml', 'qbxml', 'qbxml']);
+    const restarted = await r.newCompany();
+    assert.deepEqual(
+      new Map((await restarted.mirror.list('customers')).map((c) => [c.id, c])),
+      new Map(mirrored.map((c) => [c.id, c])),
+    );
   });
 
   it('includes records modified exactly on the range bounds and leaves out the ones just outside', async () => {

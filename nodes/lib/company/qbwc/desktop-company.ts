@@ -19,7 +19,7 @@ import { BaseCompany } from '../base';
 import type { GeneralSettings, MirrorEntity } from '../types';
 import { acceptPage, entityOfImport, firstPage, ImportProgressStore, isImportKind, type DesktopImportKind, type ImportProgress } from './desktop-import';
 import { newCustomerPayload, newItemPayload } from './desktop-new-record';
-import { textOf, toMirrorRecord, writeResultOf, type DesktopEntity } from './desktop-records';
+import { DESKTOP_MIRROR_CODECS, textOf, toMirrorRecord, writeResultOf, type DesktopEntity } from './desktop-records';
 import {
   isPaged,
   lookupRequest,
@@ -136,7 +136,7 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
   private closed = false;
 
   constructor(options: DesktopCompanyOptions) {
-    super(options.id, 'qbd', options.store, options.settings, { autoApprove: options.autoApprove, maxAttempts: options.maxAttempts });
+    super(options.id, 'qbd', options.store, options.settings, { autoApprove: options.autoApprove, maxAttempts: options.maxAttempts }, DESKTOP_MIRROR_CODECS);
     this.companyFile = options.companyFile;
     this.pageSize = options.pageSize ?? 500;
     this.clock = options.clock ?? (() => new Date());
@@ -260,9 +260,11 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
       return { percent: s.stopped ? -1 : await this.percent(s) };
     }
     let msg: QbxmlResponseMessage | undefined;
+    let single = false;
     try {
       const messages = parseQbxml(response.xml).messages;
       msg = messages.find((m) => m.requestID === f.requestID) ?? messages[0];
+      single = messages.length === 1;
     } catch (err) {
       s.lastError = `Unreadable response to ${f.job.summary}: ${messageOf(err)}`;
     }
@@ -282,7 +284,8 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
         await this.onReread(s, f, msg);
         break;
       case 'import':
-        await this.onImport(s, f, msg);
+        // A one-message page is kept in the mirror as QuickBooks sent it (read back by the qbxml codec).
+        await this.onImport(s, f, msg, single ? response.xml : undefined);
         break;
     }
     return { percent: await this.percent(s) };
@@ -457,7 +460,7 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
     s.next = { kind: 'write', job: f.job, edit: { TxnID: txnId, EditSequence: editSequence }, retried: f.retried };
   }
 
-  private async onImport(s: Session, f: InFlight, msg: QbxmlResponseMessage): Promise<void> {
+  private async onImport(s: Session, f: InFlight, msg: QbxmlResponseMessage, pageXml?: string): Promise<void> {
     const st = messageStatus(msg);
     const job = f.job;
     const page = f.page as PageQuery;
@@ -476,14 +479,21 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
     const entity = entityOfImport(job.kind as DesktopImportKind);
     const keyField = page.dateField === 'txn' ? 'TxnDate' : 'TimeModified';
     const idField = entity === 'invoices' ? 'TxnID' : 'ListID';
-    const fresh = acceptPage(progress, msg.records, (r) => textOf(r.data, idField), (r) => textOf(r.data, keyField));
-    const records = fresh.map((r) => toMirrorRecord(entity, r)).filter((r): r is MirrorRecord => r !== undefined);
-    if (records.length > 0) await this.mirror.upsert(entity, records, progress.max);
+    // Every record of the page goes to the mirror (what the page's qbXML reads back as); the ones not
+    // received before a restart are emitted.
+    const pairs = msg.records.map((r) => ({ r, m: toMirrorRecord(entity, r) }));
+    const fresh = acceptPage(progress, pairs, (p) => textOf(p.r.data, idField), (p) => textOf(p.r.data, keyField));
+    const records = fresh.map((p) => p.m).filter((r): r is MirrorRecord => r !== undefined);
+    const all = pairs.map((p) => p.m).filter((r): r is MirrorRecord => r !== undefined);
     const remaining = isPaged(page.kind) && msg.iteratorID && (msg.iteratorRemainingCount ?? 0) > 0 ? (msg.iteratorRemainingCount as number) : 0;
     const total = msg.iteratorRemainingCount !== undefined ? progress.count + remaining : undefined;
+    const done = remaining === 0;
+    // The list counts as synced (its age, cursor and size) when the import's last page is in.
+    if (all.length > 0 || done) {
+      await this.mirror.upsert(entity, all, done ? progress.max : undefined, pageXml !== undefined ? { format: 'qbxml', text: pageXml } : undefined);
+    }
     await this.progress.save(progress);
     s.imported += records.length;
-    const done = remaining === 0;
     s.importFraction = done || !total ? 0 : progress.count / total;
     const event: ImportedPage = { job, entity, records, done, count: progress.count, ...(total !== undefined ? { total } : {}) };
     this.emit('imported', event);

@@ -3,8 +3,8 @@
  * results and the sort keys imports page by.
  */
 import type { WriteResult } from '../../jobs';
-import type { MirrorRecord } from '../../mirror';
-import type { QbxmlObject, QbxmlRecord, QbxmlValue } from './qbxml';
+import type { MirrorCodecs, MirrorRecord } from '../../mirror';
+import { parseQbxml, type QbxmlObject, type QbxmlRecord, type QbxmlValue } from './qbxml';
 
 /** The mirror entities QuickBooks Desktop fills: the four lists, and imported or written transactions. */
 export type DesktopEntity = 'items' | 'customers' | 'terms' | 'accounts' | 'invoices' | 'payments';
@@ -24,6 +24,8 @@ const LIST_FIELDS: Readonly<Record<'items' | 'customers' | 'terms' | 'accounts',
   terms: ['ListID', 'Name', 'FullName', 'IsActive', 'StdDueDays', 'StdDiscountDays', 'DiscountPct', 'DayOfMonthDue', 'EditSequence', 'TimeModified'],
   accounts: ['ListID', 'Name', 'FullName', 'IsActive', 'ParentRef', 'AccountType', 'AccountNumber', 'Desc', 'EditSequence', 'TimeModified'],
 };
+
+const LIST_FIELD_SETS = Object.fromEntries(Object.entries(LIST_FIELDS).map(([k, v]) => [k, new Set(v)])) as unknown as Record<keyof typeof LIST_FIELDS, ReadonlySet<string>>;
 
 /** A parsed value as plain JSON (the parser's objects have no prototype; the store wants plain ones). */
 function plain(value: QbxmlValue): unknown {
@@ -59,8 +61,14 @@ export function toMirrorRecord(entity: DesktopEntity, rec: QbxmlRecord): MirrorR
   }
   const id = textOf(d, 'ListID');
   if (!id) return undefined;
+  // The record's own fields that the list keeps (a record has fewer fields than the list names).
   const data: Record<string, unknown> = {};
-  for (const f of LIST_FIELDS[entity]) if (d[f] !== undefined) data[f] = plain(d[f] as QbxmlValue);
+  const keep = LIST_FIELD_SETS[entity];
+  for (const f of Object.keys(d)) {
+    if (!keep.has(f)) continue;
+    const v = d[f] as QbxmlValue;
+    data[f] = typeof v === 'string' ? v : plain(v);
+  }
   if (entity === 'items') data.ItemType = rec.type.replace(/Ret$/, '');
   const out: MirrorRecord = { id, name: textOf(d, 'FullName') || textOf(d, 'Name'), active: textOf(d, 'IsActive') !== 'false', data };
   if (entity === 'customers') {
@@ -69,6 +77,26 @@ export function toMirrorRecord(entity: DesktopEntity, rec: QbxmlRecord): MirrorR
   }
   return out;
 }
+
+/** The mirror records of every record in a qbXML response (all its messages), in document order. */
+export function mirrorRecordsOf(entity: DesktopEntity, xml: string): MirrorRecord[] {
+  const out: MirrorRecord[] = [];
+  for (const msg of parseQbxml(xml).messages) {
+    for (const rec of msg.records) {
+      const m = toMirrorRecord(entity, rec);
+      if (m) out.push(m);
+    }
+  }
+  return out;
+}
+
+/**
+ * The mirror keeps an import page as the qbXML QuickBooks answered (no second serialisation of 500
+ * records) and reads it back with the same mapping as the import: `qbxml` segments.
+ */
+export const DESKTOP_MIRROR_CODECS: MirrorCodecs = {
+  qbxml: (text, entity) => mirrorRecordsOf(entity as DesktopEntity, text),
+};
 
 /** The result a complete write job keeps, from the record QuickBooks answered with. */
 export function writeResultOf(rec: QbxmlRecord): WriteResult {
@@ -84,5 +112,5 @@ export function writeResultOf(rec: QbxmlRecord): WriteResult {
 
 /** Epoch ms of a DATETIMETYPE (`2024-06-01T08:02:11-05:00`) or DATETYPE value; NaN when unreadable. */
 export function timeOf(value: string): number {
-  return Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  return Date.parse(value.length === 10 && /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
 }
