@@ -116,9 +116,10 @@ export function throttleBody(xml: boolean, time: string): { body: string; conten
   };
 }
 
-/** Test-only switchboard: forced throttling, server errors and commit-then-drop. */
+/** Test-only switchboard: forced throttling, server errors, commit-then-drop and hung connections. */
 export class FaultInjector {
   private rules: Rule[] = [];
+  private hangs: Array<{ remaining: number; target: FaultTarget }> = [];
   private dropCount = 0;
   private dropProbability = 0;
   private random: () => number = Math.random;
@@ -144,11 +145,29 @@ export class FaultInjector {
     this.random = rng(seed);
   }
 
+  /**
+   * The next `n` matching requests are never answered: the connection stays open, as a hung connection
+   * looks to the client. Writes are applied first (the worst case: committed, no answer).
+   */
+  hang(n: number, opts: { target?: FaultTarget } = {}): void {
+    this.hangs.push({ remaining: n, target: opts.target ?? 'api' });
+  }
+
   /** Removes every pending fault. */
   clear(): void {
     this.rules = [];
+    this.hangs = [];
     this.dropCount = 0;
     this.dropProbability = 0;
+  }
+
+  /** @internal Whether this (already performed) request should never be answered. */
+  hangThis(kind: RequestKind): boolean {
+    const rule = this.hangs.find((r) => r.remaining > 0 && matches(r.target, kind));
+    if (!rule) return false;
+    rule.remaining -= 1;
+    this.hangs = this.hangs.filter((r) => r.remaining > 0);
+    return true;
   }
 
   /** @internal A forced response for this request, if a rule applies. */

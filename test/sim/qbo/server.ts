@@ -42,6 +42,8 @@ export interface SimStats {
   unauthorized: number;
   /** Writes applied whose response was dropped. */
   dropped: number;
+  /** Requests never answered (FaultInjector.hang). */
+  hung: number;
   /** requestid replays answered from the store. */
   replays: number;
   /** Records created, by entity (creates through the API, including batch items). */
@@ -57,6 +59,7 @@ function emptyStats(): SimStats {
     serverErrors: 0,
     unauthorized: 0,
     dropped: 0,
+    hung: 0,
     replays: 0,
     created: {},
     maxInFlight: 0,
@@ -240,6 +243,10 @@ export async function startQboSimulator(options: SimulatorOptions = {}): Promise
         answer = faultAnswer(err);
       }
       if (requestId !== undefined) replay.set(requestId, answer);
+      if (injector.hangThis(kind)) {
+        sim.stats.hung += 1;
+        return 'dropped'; // no answer; the connection stays open until the client gives up
+      }
       if (isWrite && injector.dropThisWrite()) {
         sim.stats.dropped += 1;
         admission.release();

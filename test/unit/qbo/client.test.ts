@@ -176,3 +176,44 @@ describe('QboClient exactly-once creates', () => {
     assert.equal(results[1].ok, true);
   });
 });
+
+describe('QboClient: a connection that never answers', () => {
+  let h: Harness;
+
+  before(async () => {
+    h = await harness({ client: { retry: { timeoutMs: 250, maxAttempts: 3 } } });
+  });
+  after(() => h.close());
+  beforeEach(() => {
+    h.sim.faults.clear();
+    h.sim.resetStats();
+  });
+
+  it('gives up on a hung read after the timeout and reads again', async () => {
+    const [item] = h.sim.seed('Customer', [{ DisplayName: 'Hung Read Co' }]);
+    h.sim.faults.hang(1, { target: 'read' });
+    const read = await h.client.get('Customer', item!.Id as string);
+    assert.equal(read.DisplayName, 'Hung Read Co');
+    assert.equal(h.sim.stats.hung, 1);
+  });
+
+  it('a create committed on a connection that then hangs is found by its look-up, not added twice', async () => {
+    h.sim.faults.hang(1, { target: 'write' });
+    const r = await h.client.create('Customer', { DisplayName: 'Hung Write Co' }, { sourceKey: 'hung-1' });
+    assert.equal(r.recovered, true);
+    assert.equal(h.sim.stats.hung, 1);
+    assert.equal(h.sim.all('Customer').filter((c) => c.DisplayName === 'Hung Write Co').length, 1);
+  });
+
+  it('after every attempt hangs: a network failure naming the timeout', async () => {
+    h.sim.faults.hang(10, { target: 'read' });
+    const [c] = h.sim.seed('Customer', [{ DisplayName: 'Always Hung Co' }]);
+    await assert.rejects(h.client.get('Customer', c!.Id as string), (err: unknown) => {
+      assert.ok(err instanceof QboError);
+      assert.equal(err.code, 'NETWORK');
+      assert.match(err.message, /QuickBooks Online did not answer within 250 ms/);
+      return true;
+    });
+    assert.equal(h.sim.stats.hung, 3, 'three attempts, each abandoned');
+  });
+});

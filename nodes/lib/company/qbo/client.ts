@@ -51,9 +51,27 @@ export interface RetryOptions {
   /** Backoff for a 429 without Retry-After: Intuit says wait 60 s; doubled per 429, capped (60 s, 120 s). */
   throttleBaseMs: number;
   throttleMaxMs: number;
+  /**
+   * A call not answered within this long (real time, 120 s) counts as a network failure with an unknown
+   * outcome: retried after a look-up like any other. node-quickbooks sets no timeout on its requests, so
+   * without this a hung connection would hold its job (and a throttle slot) forever.
+   */
+  timeoutMs: number;
 }
 
-export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 8, baseMs: 1000, maxMs: 30_000, throttleBaseMs: 60_000, throttleMaxMs: 120_000 };
+export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 8, baseMs: 1000, maxMs: 30_000, throttleBaseMs: 60_000, throttleMaxMs: 120_000, timeoutMs: 120_000 };
+
+/** The call's answer, or a network failure of unknown outcome once `ms` have passed without one (the call is abandoned). */
+function answeredWithin<T>(call: Promise<T>, ms: number): Promise<T> {
+  if (!(ms > 0 && Number.isFinite(ms))) return call;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new QboError({ code: 'NETWORK', message: `network failure: QuickBooks Online did not answer within ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}`, unknownOutcome: true }));
+    }, ms);
+  });
+  return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+}
 
 export interface QboClientOptions {
   realmId: string;
@@ -189,7 +207,7 @@ export class QboClient {
       const release = await this.throttle.acquire(!!opts.batch);
       let error: QboError;
       try {
-        const r = await op(this.instance(token));
+        const r = await answeredWithin(op(this.instance(token)), this.retry.timeoutMs);
         return { ...r, recovered: false };
       } catch (err) {
         error = normalizeError(err);
