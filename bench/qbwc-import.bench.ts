@@ -514,7 +514,8 @@ async function main(): Promise<void> {
     '',
     `our server: every one of the ${N.toLocaleString('en-US')} customers arrived (job result, mirror, store). ` +
       'Note: quickbooks-js answers results wrapped in <string>/<int> (read as null by the real Web Connector, qbwc.md §1.5); ' +
-      'its client reads them leniently. Server CPU includes everything the server process did during the session (SOAP, qbXML, store, GC).',
+      'its client reads them leniently. Server CPU is everything the server process did during the session (HTTP, SOAP, qbXML, store, GC) ' +
+      'except the baseline parses beside it.',
   );
   console.log(lines.join('\n'));
 }
