@@ -4,7 +4,10 @@
  * named IANA time zone. Everything here is pure (no clock).
  */
 
-export type PeriodUnit = 'days' | 'weeks' | 'months';
+export type PeriodUnit = 'days' | 'weeks' | 'months' | 'quarters' | 'years';
+
+/** The units of BluBilling's Period Duration. */
+export const PERIOD_UNITS: readonly PeriodUnit[] = ['days', 'weeks', 'months', 'quarters', 'years'];
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -51,7 +54,7 @@ export function addMonths(date: string, n: number): string {
   return format({ y: ty, m: tm, d: Math.min(d, daysInMonth(ty, tm)) });
 }
 
-/** The date `n` periods of `unit` after `date` (weeks are 7 days; months clamp, see `addMonths`). */
+/** The date `n` periods of `unit` after `date` (weeks are 7 days; months, quarters and years clamp, see `addMonths`). */
 export function addPeriod(date: string, n: number, unit: PeriodUnit): string {
   switch (unit) {
     case 'days':
@@ -60,6 +63,10 @@ export function addPeriod(date: string, n: number, unit: PeriodUnit): string {
       return addDays(date, 7 * n);
     case 'months':
       return addMonths(date, n);
+    case 'quarters':
+      return addMonths(date, 3 * n);
+    case 'years':
+      return addMonths(date, 12 * n);
   }
 }
 

@@ -5,7 +5,7 @@
  * restart neither repeats nor skips a period.
  */
 import type { Store } from '../store';
-import { addDays, addPeriod, checkTimeZone, hostTimeZone, isDate, localDate, type PeriodUnit } from './dates';
+import { addDays, addPeriod, checkTimeZone, hostTimeZone, isDate, localDate, PERIOD_UNITS, type PeriodUnit } from './dates';
 import type { ExportRequest } from './exporter';
 
 export interface ScheduleConfig {
@@ -49,7 +49,7 @@ export function exportDateOf(period: Period): string {
 export function checkSchedule(config: ScheduleConfig): ScheduleConfig {
   if (!isDate(config.periodStart)) throw new Error(`the period start date must be a date (YYYY-MM-DD), got "${String(config.periodStart)}"`);
   if (!Number.isInteger(config.every) || config.every < 1 || config.every > 1000) throw new Error(`the period duration must be a whole number from 1 to 1000, got ${String(config.every)}`);
-  if (!['days', 'weeks', 'months'].includes(config.unit)) throw new Error(`the period unit must be days, weeks or months, got "${String(config.unit)}"`);
+  if (!PERIOD_UNITS.includes(config.unit)) throw new Error(`the period unit must be one of ${PERIOD_UNITS.join(', ')}; got "${String(config.unit)}"`);
   return config;
 }
 

@@ -36,6 +36,12 @@ describe('period arithmetic', () => {
     assert.deepEqual(periodAt({ periodStart: '2026-01-01', every: 1, unit: 'months' }, 1), { index: 1, from: '2026-02-01', to: '2026-02-28' });
   });
 
+  it('quarterly and yearly periods are 3 and 12 calendar months', () => {
+    assert.deepEqual(periodAt({ periodStart: '2026-01-01', every: 1, unit: 'quarters' }, 1), { index: 1, from: '2026-04-01', to: '2026-06-30' });
+    assert.deepEqual(periodAt({ periodStart: '2025-07-01', every: 1, unit: 'years' }, 1), { index: 1, from: '2026-07-01', to: '2027-06-30' });
+    assert.deepEqual(periodAt({ periodStart: '2024-02-29', every: 1, unit: 'years' }, 1), { index: 1, from: '2025-02-28', to: '2026-02-27' });
+  });
+
   it('Jan 31 + 1 month is the end of February, and the next start goes back to the 31st', () => {
     const c: ScheduleConfig = { periodStart: '2026-01-31', every: 1, unit: 'months' };
     assert.deepEqual([periodAt(c, 0).to, periodAt(c, 1).from, periodAt(c, 2).from], ['2026-02-27', '2026-02-28', '2026-03-31']);
@@ -121,5 +127,12 @@ describe('ExportScheduler: the Accounting Scheduler', () => {
 
   it('refuses a period duration of zero', () => {
     assert.throws(() => scheduler({ periodStart: '2026-01-01', every: 0, unit: 'days' }), /period duration must be a whole number/);
+  });
+
+  it('refuses a period unit it does not know, naming the ones it does', () => {
+    assert.throws(
+      () => scheduler({ periodStart: '2026-01-01', every: 1, unit: 'fortnights' as ScheduleConfig['unit'] }),
+      /the period unit must be one of days, weeks, months, quarters, years; got "fortnights"/,
+    );
   });
 });
