@@ -140,6 +140,15 @@ test('CustomerQuery iterator Start and Continue equal wire example B1 requests',
   );
 });
 
+test('TermsQuery and AccountQuery: the list filters in schema order, no iterator, no OwnerID', () => {
+  for (const type of ['TermsQuery', 'AccountQuery'] as const) {
+    const xml = buildRequestElement({ type, data: { ToModifiedDate: '2024-06-30T23:59:59', ActiveStatus: 'All', FromModifiedDate: '2024-06-01T00:00:00' } });
+    assert.deepEqual(childNames(xml, `${type}Rq`), ['ActiveStatus', 'FromModifiedDate', 'ToModifiedDate']);
+    assert.throws(() => buildRequestElement({ type, iterator: 'Start', data: {} } as never), /only queries take an iterator/);
+    assert.throws(() => buildRequestElement({ type, data: { OwnerID: '0' } } as never), /OwnerID/);
+  }
+});
+
 test('ItemServiceAdd puts SalesOrPurchase last with Desc, Price, AccountRef in schema order', () => {
   const xml = buildRequestElement({
     type: 'ItemServiceAdd',

@@ -134,12 +134,11 @@ export interface PageQuery {
   iteratorID?: string;
 }
 
-/** Lists the library has no request type for: built as the same-shaped CustomerQuery, then renamed. */
-const RENAMED: Partial<Record<PageQuery['kind'], string>> = { 'import.terms': 'TermsQueryRq', 'import.accounts': 'AccountQueryRq' };
+/** Terms and accounts are short lists: one request without an iterator (their queries take none). */
+const UNPAGED: Partial<Record<PageQuery['kind'], 'TermsQuery' | 'AccountQuery'>> = { 'import.terms': 'TermsQuery', 'import.accounts': 'AccountQuery' };
 
-/** Terms and accounts are short lists: one request without an iterator (qbXML's iterators are documented for the big queries). */
 export function isPaged(kind: PageQuery['kind']): boolean {
-  return RENAMED[kind] === undefined;
+  return UNPAGED[kind] === undefined;
 }
 
 /** The request for one page (or the single request of an unpaged list). */
@@ -157,13 +156,11 @@ export function pageRequest(q: PageQuery, requestID: string, build?: BuildOption
     return buildQbxml({ type: 'InvoiceQuery', requestID, ...iter, data: { MaxReturned: q.pageSize, ...range, IncludeLineItems: true } }, build);
   }
   const data: ListQuery = { ActiveStatus: 'All', FromModifiedDate: q.from, ToModifiedDate: q.to };
-  if (isPaged(q.kind)) data.MaxReturned = q.pageSize;
+  const unpaged = UNPAGED[q.kind];
+  if (unpaged) return buildQbxml({ type: unpaged, requestID, data }, build);
+  data.MaxReturned = q.pageSize;
   if (q.kind === 'import.items') return buildQbxml({ type: 'ItemQuery', requestID, ...iter, data }, build);
-  const xml = buildQbxml({ type: 'CustomerQuery', requestID, ...iter, data }, build);
-  const renamed = RENAMED[q.kind];
-  if (!renamed) return xml;
-  // Workaround: qbxml-schema.ts has no TermsQuery/AccountQuery; both take the same leading filter children.
-  return xml.replace('<CustomerQueryRq', `<${renamed}`).replace('</CustomerQueryRq>', `</${renamed}>`);
+  return buildQbxml({ type: 'CustomerQuery', requestID, ...iter, data }, build);
 }
 
 /** Inclusive bounds of an import: a date alone means the whole day (start, or its last second). */

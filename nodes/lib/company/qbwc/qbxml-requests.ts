@@ -228,6 +228,8 @@ interface QueryBase extends RequestBase {
 export type QbxmlRequest =
   | (QueryBase & { type: 'CustomerQuery'; data?: ListQuery })
   | (QueryBase & { type: 'ItemQuery'; data?: ListQuery })
+  | (RequestBase & { type: 'TermsQuery'; data?: Omit<ListQuery, 'OwnerID'> })
+  | (RequestBase & { type: 'AccountQuery'; data?: Omit<ListQuery, 'OwnerID'> })
   | (QueryBase & { type: 'InvoiceQuery'; data?: InvoiceQuery })
   | (QueryBase & { type: 'ReceivePaymentQuery'; data?: TxnQuery })
   | (RequestBase & { type: 'CustomerAdd'; data: CustomerAdd })

@@ -90,8 +90,12 @@ const NAME_FILTER: readonly FieldSpec[] = [
 ];
 const NAME_RANGE_FILTER: readonly FieldSpec[] = [text('FromName', 209), text('ToName', 209)];
 
-/** CustomerQueryRq / ItemQueryRq: ListID* | FullName* | filter set, then IncludeRetElement*, OwnerID*. */
-function listQuery(): readonly FieldSpec[] {
+/**
+ * CustomerQueryRq / ItemQueryRq: ListID* | FullName* | filter set, then IncludeRetElement*, OwnerID*.
+ * TermsQueryRq and AccountQueryRq take the same leading children; they are built without OwnerID
+ * (AccountQueryRq's AccountType filter is not needed by the imports and left out).
+ */
+function listQuery(options: { ownerId: boolean } = { ownerId: true }): readonly FieldSpec[] {
   const f = { choice: 'select', alt: 'filters' };
   return [
     of('ListID', 'id', { repeat: true, choice: 'select', alt: 'ListID' }),
@@ -103,7 +107,7 @@ function listQuery(): readonly FieldSpec[] {
     of('NameFilter', 'aggregate', { ...f, children: NAME_FILTER, exclusive: 'nameFilter' }),
     of('NameRangeFilter', 'aggregate', { ...f, children: NAME_RANGE_FILTER, exclusive: 'nameFilter' }),
     text('IncludeRetElement', 50, 'throw', { repeat: true }),
-    of('OwnerID', 'id', { repeat: true }),
+    ...(options.ownerId ? [of('OwnerID', 'id', { repeat: true })] : []),
   ];
 }
 
@@ -330,6 +334,8 @@ const RECEIVE_PAYMENT_ADD: readonly FieldSpec[] = [
 export const MESSAGES = {
   CustomerQuery: { rq: 'CustomerQueryRq', iterator: true, fields: listQuery() },
   ItemQuery: { rq: 'ItemQueryRq', iterator: true, fields: listQuery() },
+  TermsQuery: { rq: 'TermsQueryRq', iterator: false, fields: listQuery({ ownerId: false }) },
+  AccountQuery: { rq: 'AccountQueryRq', iterator: false, fields: listQuery({ ownerId: false }) },
   InvoiceQuery: { rq: 'InvoiceQueryRq', iterator: true, fields: txnQuery(true, true) },
   ReceivePaymentQuery: { rq: 'ReceivePaymentQueryRq', iterator: true, fields: txnQuery(false, false) },
   CustomerAdd: { rq: 'CustomerAddRq', wrapper: 'CustomerAdd', iterator: false, fields: CUSTOMER_ADD },
