@@ -30,3 +30,24 @@ function copyAssets(fromDir, toDir) {
   }
 }
 copyAssets(path.join(root, 'nodes'), path.join(outDir, 'nodes'));
+
+/**
+ * Removes compiled files whose source is gone (tsc builds incrementally and never deletes), so a
+ * deleted test or module cannot keep running from a stale dist/.
+ */
+function removeStale(dir) {
+  if (!fs.existsSync(dir)) return;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const out = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      removeStale(out);
+      continue;
+    }
+    const m = /^(.*)\.(js|js\.map|d\.ts)$/.exec(entry.name);
+    if (!m) continue;
+    const rel = path.relative(outDir, path.join(dir, m[1]));
+    const sources = [`${rel}.ts`, `${rel}.js`].map((f) => path.join(root, f));
+    if (!sources.some((f) => fs.existsSync(f))) fs.rmSync(out);
+  }
+}
+for (const top of ['nodes', 'test', 'bench']) removeStale(path.join(outDir, top));
