@@ -153,7 +153,28 @@ function* readPages(file: string): Generator<string> {
 
 // ------------------------------------------------------------------ our server
 
-/** The parser alone on one page: its CPU (ms) and the records it found. */
+/** CPU and wall time of work measured beside a session, and the records it saw. */
+interface Tally {
+  cpuMs: number;
+  wallMs: number;
+  records: number;
+}
+
+const tally = (): Tally => ({ cpuMs: 0, wallMs: 0, records: 0 });
+
+function add(into: Tally, t: Tally): Tally {
+  into.cpuMs += t.cpuMs;
+  into.wallMs += t.wallMs;
+  into.records += t.records;
+  return t;
+}
+
+/** A session's figures without the CPU and wall time of the measurements made beside it. */
+function without(measured: ServerFigures, cpuMs: number, wallMs: number): ServerFigures {
+  const cpu = round1(measured.cpuMs - cpuMs);
+  return { ...measured, cpuMs: cpu, wallMs: round1(measured.wallMs - wallMs), perPage: { ...measured.perPage, mean: round1(cpu / Math.max(1, measured.pages)) } };
+}
+
 const minorGc = (): void => (globalThis as { gc?: (options: { type: string }) => void }).gc?.({ type: 'minor' });
 
 /**
@@ -161,7 +182,7 @@ const minorGc = (): void => (globalThis as { gc?: (options: { type: string }) =>
  * collects the session's own garbage), then the parse and a minor GC that collects the parse's garbage
  * (both counted to the parse, as they would be in a process that only parsed).
  */
-function parseAlone(xml: string): { cpuMs: number; wallMs: number; records: number } {
+function parseAlone(xml: string): Tally {
   minorGc();
   const c0 = process.cpuUsage();
   const w0 = performance.now();
@@ -191,7 +212,7 @@ async function ourSession(tmp: string): Promise<OurSession> {
   // server has handled the page, parses the same text with the parser alone: the baseline, measured at
   // the same moment as the server's work and left out of the server's CPU.
   const lengths: number[] = [];
-  const alone = { cpuMs: 0, wallMs: 0, records: 0 };
+  const alone = tally();
   const work: QbwcWorkSource = {
     companyFile: company.companyFile,
     hasWork: () => company.hasWork(),
@@ -200,11 +221,7 @@ async function ourSession(tmp: string): Promise<OurSession> {
     handleResponse: async (t, r) => {
       lengths.push(r.xml.length);
       const answer = await company.handleResponse(t, r);
-      const p = parseAlone(r.xml);
-      alone.wallMs += p.wallMs;
-      alone.cpuMs += p.cpuMs;
-      alone.records += p.records;
-      meter.exclude(p.cpuMs);
+      meter.exclude(add(alone, parseAlone(r.xml)).cpuMs);
       return answer;
     },
     connectionError: (t, h, m) => company.connectionError(t, h, m),
@@ -218,8 +235,7 @@ async function ourSession(tmp: string): Promise<OurSession> {
   const pagesFile = path.join(tmp, 'pages.bin');
 
   const measured = await measureSession('our server', { mode: 'strict', url: `http://127.0.0.1:${port}/qbwc`, records: N, pagesFile }, meter);
-  const figures: ServerFigures = { ...measured, cpuMs: round1(measured.cpuMs - alone.cpuMs), wallMs: round1(measured.wallMs - alone.wallMs) };
-  figures.perPage.mean = round1(figures.cpuMs / Math.max(1, figures.pages));
+  const figures = without(measured, alone.cpuMs, alone.wallMs);
   assert.deepEqual(figures.client.errors, [], 'the Web Connector session has no errors');
   assert.equal(alone.records, N, 'the interleaved baseline parsed every customer');
   const job = await company.outbox.get('import:customers');
@@ -234,15 +250,12 @@ async function ourSession(tmp: string): Promise<OurSession> {
   let warm = 0;
   for (const xml of readPages(pagesFile)) if (warm++ < 5) parseQbxml(xml.trim());
   gc();
-  const again = { cpuMs: 0, wallMs: 0, records: 0 };
+  const again = tally();
   let i = 0;
   for (const sent of readPages(pagesFile)) {
     const xml = sent.trim(); // the soap package trims element text: this is the string the server received
     assert.equal(xml.length, lengths[i++], 'the baseline parses the page the server received');
-    const p = parseAlone(xml);
-    again.wallMs += p.wallMs;
-    again.cpuMs += p.cpuMs;
-    again.records += p.records;
+    add(again, parseAlone(xml));
   }
   assert.equal(i, lengths.length, 'as many pages as the server received');
   assert.equal(again.records, N, 'the pages hold every customer');
@@ -272,8 +285,8 @@ function countRecords(xml: string): number {
 async function floorSession(records = N): Promise<{ figures: ServerFigures; parse: Phase; decode: Phase }> {
   const query = { kind: 'import.customers' as const, from: lowerBound(IMPORT_FROM), to: upperBound(IMPORT_TO), dateField: 'modified' as const, pageSize: PAGE_SIZE };
   const meter = new RequestMeter('receiveResponseXML');
-  const alone = { cpuMs: 0, wallMs: 0, records: 0 };
-  const lifted = { cpuMs: 0, wallMs: 0, records: 0 };
+  const alone = tally();
+  const lifted = tally();
   let blockCpu = 0;
   let seq = 0;
   let iteratorID: string | undefined;
@@ -289,10 +302,7 @@ async function floorSession(records = N): Promise<{ figures: ServerFigures; pars
       const remaining = Number(/iteratorRemainingCount="(\d+)"/.exec(head)?.[1] ?? 0);
       iteratorID = /iteratorID="([^"]+)"/.exec(head)?.[1];
       received += PAGE_SIZE;
-      const p = parseAlone(r.xml);
-      alone.wallMs += p.wallMs;
-      alone.cpuMs += p.cpuMs;
-      alone.records += p.records;
+      const p = add(alone, parseAlone(r.xml));
       meter.exclude(p.cpuMs);
       // Decoding alone: the page escaped in a receiveResponseXML envelope as the Web Connector sends it,
       // lifted out and decoded by liftResponseText (the service's first step). All of this block's CPU
@@ -323,8 +333,7 @@ async function floorSession(records = N): Promise<{ figures: ServerFigures; pars
   const measured = await measureSession('transport floor', { mode: 'strict', url: `http://127.0.0.1:${port}/qbwc`, records }, meter);
   assert.deepEqual(measured.client.errors, [], 'the transport-floor session has no errors');
   assert.equal(alone.records, records, 'the transport-floor session received every customer');
-  const figures: ServerFigures = { ...measured, cpuMs: round1(measured.cpuMs - alone.cpuMs - blockCpu), wallMs: round1(measured.wallMs - alone.wallMs - lifted.wallMs) };
-  figures.perPage.mean = round1(figures.cpuMs / Math.max(1, figures.pages));
+  const figures = without(measured, alone.cpuMs + blockCpu, alone.wallMs + lifted.wallMs);
   await service.close();
   await closeServer(server);
   return {
@@ -334,7 +343,7 @@ async function floorSession(records = N): Promise<{ figures: ServerFigures; pars
   };
 }
 
-function phase(name: string, m: { cpuMs: number; wallMs: number; records: number }): Phase {
+function phase(name: string, m: Tally): Phase {
   return {
     name,
     records: m.records,

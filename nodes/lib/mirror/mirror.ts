@@ -43,8 +43,6 @@ interface SegmentDoc {
   seq: number;
   file?: string;
   format?: string;
-  /** Records inline (JSON text): read, never written any more. */
-  records?: string;
   deleted?: string[];
   snapshot?: number;
   parts?: number;
@@ -220,9 +218,9 @@ export class Mirror {
     return path.join(SEGMENTS_DIR, safeName(this.company), safeName(entity));
   }
 
-  /** A segment's records, or undefined when its file is gone. */
+  /** A segment's records (none for a tombstone), or undefined when its file is gone. */
   private async segmentRecords(entity: string, d: SegmentDoc): Promise<MirrorRecord[] | undefined> {
-    if (d.file === undefined) return d.records !== undefined ? (JSON.parse(d.records) as MirrorRecord[]) : [];
+    if (d.file === undefined) return [];
     let text: string;
     try {
       text = await fsp.readFile(path.join(this.store.dir, d.file), 'utf8');
