@@ -1,7 +1,9 @@
 /*
- * Shared editor helpers for @qbsync/node-red-quickbooks, loaded by each node's edit dialog from
- * resources/@qbsync/node-red-quickbooks/qb-editor.js. Admin calls use relative URLs (no leading "/")
- * so the editor adds httpAdminRoot and the access token.
+ * Shared editor helpers for @qbsync/node-red-quickbooks, loaded by every node's .html from
+ * resources/@qbsync/node-red-quickbooks/qb-editor.js. Node-RED loads a node's src scripts before running
+ * its inline ones, so the registerType definitions may use QBSync (validators, labels) as well as the
+ * edit dialogs. Admin calls use relative URLs (no leading "/") so the editor adds httpAdminRoot and the
+ * access token.
  */
 (function () {
   'use strict';
@@ -52,6 +54,10 @@
       });
     }
 
+    function showError(message) {
+      result.addClass('qb-rule-error').css('color', '#c00').text(message);
+    }
+
     reset.on('click', function () { loadDefault(true); });
     test.on('click', function () {
       result.removeClass('qb-rule-error').text(t('test.running'));
@@ -62,14 +68,25 @@
         data: JSON.stringify({ name: options.ruleName(), expression: input.typedInput('value'), sample: sample.val() }),
       }).done(function (outcome) {
         if (outcome.ok) result.css('color', '').text(pretty(outcome.result));
-        else result.addClass('qb-rule-error').css('color', '#c00').text(outcome.error.message);
+        else showError(outcome.error.message);
       }).fail(function (xhr) {
-        var body = xhr.responseJSON;
-        result.addClass('qb-rule-error').css('color', '#c00').text(body && body.error ? body.error.message : xhr.statusText);
+        showError(xhrError(xhr));
       });
     });
     loadDefault(false);
     return { reload: function () { loadDefault(true); } };
+  }
+
+  /**
+   * Shows `rows` (a selector) when test(control) is true, now and on every change of `control` (a
+   * selector or jQuery object: a select or a checkbox). Returns the update function.
+   */
+  function showWhen(control, rows, test) {
+    var el = $(control);
+    function update() { $(rows).toggle(!!test(el)); }
+    el.on('change', update);
+    update();
+    return update;
   }
 
   /**
@@ -79,16 +96,85 @@
    */
   function connectionField(onChange) {
     var select = $('#node-input-edition');
-    function show() {
-      var qbd = select.val() === 'qbd';
-      $('.qb-row-qbo').toggle(!qbd);
-      $('.qb-row-qbwc').toggle(qbd);
-      if (onChange) onChange(qbd ? 'qbd' : 'qbo');
+    function edition() { return select.val() === 'qbd' ? 'qbd' : 'qbo'; }
+    showWhen(select, '.qb-row-qbo', function () { return edition() === 'qbo'; });
+    showWhen(select, '.qb-row-qbwc', function () { return edition() === 'qbd'; });
+    if (onChange) {
+      select.on('change', function () { onChange(edition()); });
+      onChange(edition());
     }
-    select.on('change', show);
-    show();
-    return function () { return select.val() === 'qbd' ? 'qbd' : 'qbo'; };
+    return edition;
   }
 
-  window.QBSync = { ruleField: ruleField, connectionField: connectionField };
+  /**
+   * connectionField plus the node's rule fields (ruleField each), in order. rules: [{ field, container,
+   * rule, byEdition }]: `rule` is the default rule's name, or with byEdition its prefix, completed with
+   * the current edition ('invoice' → 'invoice.qbo'); those fields reload their default when the edition
+   * changes. Returns the edition function of connectionField.
+   */
+  function connectionRules(rules) {
+    var byEdition = [];
+    var edition = connectionField(function () {
+      byEdition.forEach(function (field) { field.reload(); });
+    });
+    rules.forEach(function (r) {
+      var field = ruleField({
+        field: r.field,
+        container: r.container,
+        ruleName: function () { return r.byEdition ? r.rule + '.' + edition() : r.rule; },
+      });
+      if (r.byEdition) byEdition.push(field);
+    });
+    return edition;
+  }
+
+  /**
+   * Validator of a connection default (qbo, qbwc): required when the node's edition is `edition`
+   * ('qbo' or 'qbd'), ignored otherwise.
+   */
+  function requiredForEdition(edition) {
+    return function (v) { return (this.edition === 'qbd' ? 'qbd' : 'qbo') !== edition || !!v; };
+  }
+
+  /** label: the node's name, else its `property` (when given), else `fallback`. */
+  function nameLabel(fallback, property) {
+    return function () { return this.name || (property ? this[property] : '') || fallback; };
+  }
+
+  /** labelStyle: italic when the node has a name. */
+  function labelStyle() {
+    return this.name ? 'node_label_italic' : '';
+  }
+
+  /** outputLabels: output i is the node's translation of keys[i]. */
+  function outputLabels(keys) {
+    return function (index) { return this._(keys[index]); };
+  }
+
+  /**
+   * The message of a failed admin call: the body's `error` (a string, or an object with a message;
+   * the body is parsed from the text when the call did not ask for JSON), else `fallback`, else the
+   * HTTP status text.
+   */
+  function xhrError(xhr, fallback) {
+    var body = xhr.responseJSON;
+    if (body === undefined) {
+      try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+    }
+    var error = body && body.error;
+    if (error && typeof error === 'object') error = error.message;
+    return error || (fallback !== undefined ? fallback : xhr.statusText);
+  }
+
+  window.QBSync = {
+    ruleField: ruleField,
+    connectionField: connectionField,
+    connectionRules: connectionRules,
+    showWhen: showWhen,
+    requiredForEdition: requiredForEdition,
+    nameLabel: nameLabel,
+    labelStyle: labelStyle,
+    outputLabels: outputLabels,
+    xhrError: xhrError,
+  };
 })();
