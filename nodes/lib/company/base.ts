@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type Job, Outbox, type WritePayload } from '../jobs';
+import { type Job, jobRefsIn, Outbox, type WritePayload, type WriteResult } from '../jobs';
 import { ActivityLog } from '../log';
 import { MatchBook, type MatchKind } from '../matching';
 import { Mirror, type MirrorCodecs } from '../mirror';
@@ -71,8 +71,64 @@ export abstract class BaseCompany extends EventEmitter implements Company {
     this.emit('job', job);
   }
 
+  /** An item.add or customer.add job created its record: the app record it was for is matched to it. */
+  protected async settleMatch(job: Job, qbId: string): Promise<void> {
+    const match = (job.payload as WritePayload).match;
+    if (!match || !qbId) return;
+    const book = this.matches(match.kind);
+    const changed = await book.save([{ appId: match.appId, key: (await book.get(match.appId))?.key ?? '', status: 'matched', qbId }]);
+    this.matchesChanged(match.kind, changed);
+  }
+
+  /** QuickBooks refused an item.add or customer.add as a name already taken: the app record gets the duplicate-name issue. */
+  protected async nameTaken(job: Job, existingId?: string): Promise<void> {
+    const match = (job.payload as WritePayload).match;
+    if (!match || (job.kind !== 'item.add' && job.kind !== 'customer.add')) return;
+    await this.matches(match.kind).setIssue(match.appId, match.kind === 'item' ? 'duplicate-item-name' : 'duplicate-customer-name', existingId ? [existingId] : undefined);
+    this.matchesChanged(match.kind, [match.appId]);
+  }
+
   abstract resync(options?: { full?: boolean }): Promise<void>;
   abstract kick(): void;
   abstract newRecord(kind: 'item' | 'customer', record: Record<string, unknown>): WritePayload;
   abstract close(): Promise<void>;
+}
+
+/**
+ * What a write job's `{ jobRef }` placeholders resolve from (jobs/refs.ts): the results of the jobs it
+ * depends on (its `dependsOn` and the jobs its fields refer to) that are complete; undefined otherwise.
+ */
+export async function dependencyResults(outbox: Outbox, job: Job): Promise<(key: string) => WriteResult | undefined> {
+  const results = new Map<string, WriteResult>();
+  for (const key of new Set([...job.dependsOn, ...jobRefsIn((job.payload as WritePayload | undefined)?.fields)])) {
+    const dep = await outbox.get(key);
+    if (dep?.state === 'complete' && dep.result) results.set(key, dep.result as unknown as WriteResult);
+  }
+  return (key) => results.get(key);
+}
+
+/**
+ * One document of the store's `state` collection, read and written whole (a sync cursor, which lists
+ * have been loaded); `fresh` is what `load` gives before the first save.
+ */
+export class StateDoc<T extends { _id: string }> {
+  constructor(
+    private readonly store: Store,
+    readonly id: string,
+    private readonly fresh: (id: string) => T,
+  ) {}
+
+  async load(): Promise<T> {
+    const doc = (await this.store.state.findOne({ _id: this.id })) as T | null;
+    return doc ?? this.fresh(this.id);
+  }
+
+  async save(doc: T): Promise<void> {
+    await this.store.state.update({ _id: doc._id }, doc, { upsert: true });
+  }
+}
+
+/** A count as status text, e.g. "12,400" ("customers 12,400 / 50,000" while the first load runs). */
+export function count(n: number): string {
+  return n.toLocaleString('en-US');
 }

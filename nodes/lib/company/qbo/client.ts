@@ -137,7 +137,8 @@ function clone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
 
-function keyOf(entity: QboEntity, record: QboRecord): string | undefined {
+/** The record's natural key value (as `findByNaturalKeys` looks it up), if it has one. */
+export function naturalKeyOf(entity: QboEntity, record: QboRecord): string | undefined {
   const field = NATURAL_KEY[entity];
   const v = field ? record[field] : undefined;
   return v === undefined || v === null || v === '' ? undefined : String(v);
@@ -338,7 +339,7 @@ export class QboClient {
    */
   async create(entity: QboEntity, record: QboRecord, opts: { sourceKey: string; version?: string }): Promise<WriteResult> {
     const requestId = requestIdFor({ realmId: this.realmId, entity, sourceKey: opts.sourceKey, version: opts.version, payload: record });
-    const key = keyOf(entity, record);
+    const key = naturalKeyOf(entity, record);
     const r = await this.send<QboRecord>((qbo) => nqCall((cb) => qbo[`create${entity}`]({ ...clone(record), requestId }, cb)), {
       onUnknown: key ? async () => (await this.findByNaturalKeys(entity, [key])).get(key.toLowerCase()) : undefined,
     });
@@ -383,7 +384,7 @@ export class QboClient {
     };
     const keyed: number[] = [];
     const single: number[] = [];
-    items.forEach((it, i) => (keyOf(entity, it.record) ? keyed : single).push(i));
+    items.forEach((it, i) => (naturalKeyOf(entity, it.record) ? keyed : single).push(i));
     const work: Array<Promise<void>> = [];
     for (let i = 0; i < keyed.length; i += this.batchSize) {
       work.push(this.createBatch(entity, items, keyed.slice(i, i + this.batchSize), finish));
@@ -416,9 +417,9 @@ export class QboClient {
         }
         // Unknown outcome: find what was applied before re-sending anything.
         await this.clock.sleep(this.backoff(error, 0, round));
-        const found = await this.findByNaturalKeys(entity, pending.map((i) => keyOf(entity, items[i].record) as string));
+        const found = await this.findByNaturalKeys(entity, pending.map((i) => naturalKeyOf(entity, items[i].record) as string));
         pending = pending.filter((i) => {
-          const hit = found.get((keyOf(entity, items[i].record) as string).toLowerCase());
+          const hit = found.get((naturalKeyOf(entity, items[i].record) as string).toLowerCase());
           if (hit) finish(i, { ok: true, sourceKey: items[i].sourceKey, record: hit, recovered: true });
           return !hit;
         });

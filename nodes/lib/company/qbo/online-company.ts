@@ -15,18 +15,18 @@ import type { WritePayload } from '../../jobs';
 import { RANK, type Job, type JobKind } from '../../jobs';
 import type { Store } from '../../store';
 import { TokenVault } from '../../store';
-import { BaseCompany } from '../base';
+import { BaseCompany, count, type StateDoc } from '../base';
 import type { GeneralSettings, MirrorEntity } from '../types';
-import type { QboClient } from './client';
+import type { QboClient, QboEntity } from './client';
 import { systemClock, type Clock } from './clock';
 import { createQboConnection, type ConnectionConfig } from './connection';
 import { QboError } from './errors';
 import type { TokenSet } from './oauth';
 import type { OnlineImportedPage } from './online-import';
 import { newCustomerPayload, newItemPayload } from './online-new-record';
-import { count, MIRROR_LISTS } from './online-records';
+import { MIRROR_LISTS, mirrorEntityOf } from './online-records';
 import { OnlineSender } from './online-send';
-import { OnlineSyncStore, syncMirror, type SyncOutcome } from './online-sync';
+import { onlineSyncDoc, syncMirror, type OnlineSyncState, type SyncOutcome } from './online-sync';
 import type { TokenStore } from './tokens';
 
 export interface OnlineCompanyOptions {
@@ -73,7 +73,7 @@ function realDelay(ms: number): Promise<void> {
 export class OnlineCompany extends BaseCompany {
   readonly client: QboClient;
   private readonly clock: Clock;
-  private readonly syncState: OnlineSyncStore;
+  private readonly syncState: StateDoc<OnlineSyncState>;
   private readonly sender: OnlineSender;
   private readonly syncEveryMs: number;
   private readonly lingerMs: number;
@@ -102,7 +102,7 @@ export class OnlineCompany extends BaseCompany {
       const store: TokenStore = options.connection.store ?? new TokenVault<TokenSet>(options.store);
       this.client = createQboConnection({ ...options.connection, store, clock: this.clock }).client;
     } else throw new Error('OnlineCompany needs a QuickBooks Online client or connection settings');
-    this.syncState = new OnlineSyncStore(options.store, options.id);
+    this.syncState = onlineSyncDoc(options.store, options.id);
     this.syncEveryMs = Math.max(0, options.syncEveryMinutes ?? 60) * 60_000;
     this.lingerMs = Math.max(0, options.lingerMs ?? 200);
     this.maxLingerMs = Math.max(this.lingerMs, options.maxLingerMs ?? 2000);
@@ -113,8 +113,8 @@ export class OnlineCompany extends BaseCompany {
         client: this.client,
         outbox: this.outbox,
         mirror: this.mirror,
-        matches: (kind) => this.matches(kind),
-        matchesChanged: (kind, ids) => this.matchesChanged(kind, ids),
+        matched: (job, qbId) => this.settleMatch(job, qbId),
+        nameTaken: (job, existingId) => this.nameTaken(job, existingId),
         finished: (job) => this.jobFinished(job),
         reconnectNeeded: (err) => this.reconnectNeeded(err),
         imported: (page) => this.emit('imported', page),
@@ -349,6 +349,6 @@ export class OnlineCompany extends BaseCompany {
   }
 }
 
-function plural(entity: string): string {
-  return MIRROR_LISTS.find((l) => l.qbo === entity)?.mirror ?? entity.toLowerCase();
+function plural(entity: QboEntity): string {
+  return mirrorEntityOf(entity) ?? entity.toLowerCase();
 }

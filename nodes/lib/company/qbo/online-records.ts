@@ -36,7 +36,8 @@ const LIST_FIELDS: Readonly<Record<MirrorEntity, readonly string[]>> = {
   accounts: ['Id', 'Name', 'FullyQualifiedName', 'AccountType', 'AccountSubType', 'Classification', 'AcctNum', 'Active', 'SyncToken', 'MetaData'],
 };
 
-function text(value: unknown): string {
+/** A QuickBooks value as text ('' for none). */
+export function text(value: unknown): string {
   return value === undefined || value === null ? '' : String(value);
 }
 
@@ -74,27 +75,9 @@ export function writeResultOf(entity: QboEntity, rec: QboRecord): WriteResult {
   return result;
 }
 
-/** The mirror entity a write of this QuickBooks entity lands in. */
-export function mirrorEntityOf(entity: QboEntity): OnlineEntity | undefined {
-  switch (entity) {
-    case 'Item':
-      return 'items';
-    case 'Customer':
-      return 'customers';
-    case 'Invoice':
-      return 'invoices';
-    case 'Payment':
-      return 'payments';
-    case 'Term':
-      return 'terms';
-    case 'Account':
-      return 'accounts';
-    default:
-      return undefined;
-  }
-}
+const ONLINE_ENTITY: ReadonlyMap<QboEntity, OnlineEntity> = new Map(Object.entries(QBO_ENTITY).map(([mirror, qbo]) => [qbo, mirror as OnlineEntity]));
 
-/** "12,400" */
-export function count(n: number): string {
-  return n.toLocaleString('en-US');
+/** The mirror entity records of this QuickBooks entity land in (a write, a list load). */
+export function mirrorEntityOf(entity: QboEntity): OnlineEntity | undefined {
+  return ONLINE_ENTITY.get(entity);
 }

@@ -11,22 +11,24 @@
  */
 import { messageOf } from '../../errors';
 import type { Job, JobError, Outbox, WritePayload, WriteResult } from '../../jobs';
-import { jobRefsIn, resolveJobRefs } from '../../jobs';
-import type { MatchBook, MatchKind } from '../../matching';
+import { resolveJobRefs } from '../../jobs';
 import type { Mirror } from '../../mirror';
+import { dependencyResults } from '../base';
 import type { CreateManyResult, QboClient, QboEntity, QboRecord } from './client';
-import { NATURAL_KEY } from './client';
+import { naturalKeyOf } from './client';
 import { QboError } from './errors';
 import { isImportKind, runImport, type OnlineImportedPage } from './online-import';
-import { mirrorEntityOf, toMirrorRecords, writeResultOf } from './online-records';
+import { mirrorEntityOf, text, toMirrorRecords, writeResultOf } from './online-records';
 
 /** What the sender needs from its company. */
 export interface SendHost {
   readonly client: QboClient;
   readonly outbox: Outbox;
   readonly mirror: Mirror;
-  matches(kind: MatchKind): MatchBook;
-  matchesChanged(kind: MatchKind, appIds: string[]): void;
+  /** An item.add or customer.add created its record: settle the app record's match. */
+  matched(job: Job, qbId: string): Promise<void>;
+  /** QuickBooks refused an item.add or customer.add as a name already taken: the duplicate-name issue. */
+  nameTaken(job: Job, existingId?: string): Promise<void>;
   /** A job reached complete or error. */
   finished(job: Job): void;
   /** Intuit refused the refresh token: stop sending until a person reconnects. */
@@ -90,10 +92,6 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
     while (next < items.length) await work(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
-
-function text(v: unknown): string {
-  return v === undefined || v === null ? '' : String(v);
 }
 
 export class OnlineSender {
@@ -161,15 +159,9 @@ export class OnlineSender {
       return undefined;
     }
     try {
-      const results = new Map<string, WriteResult>();
-      for (const key of new Set([...job.dependsOn, ...jobRefsIn(payload.fields)])) {
-        const dep = await this.host.outbox.get(key);
-        if (dep?.state === 'complete' && dep.result) results.set(key, dep.result as unknown as WriteResult);
-      }
-      const record = resolveJobRefs(payload.fields, (k) => results.get(k)) as QboRecord;
-      const field = NATURAL_KEY[entity];
-      const value = field ? text(record[field]) : '';
-      return { job, entity, record, ...(value ? { key: value } : {}) };
+      const record = resolveJobRefs(payload.fields, await dependencyResults(this.host.outbox, job)) as QboRecord;
+      const key = naturalKeyOf(entity, record);
+      return { job, entity, record, ...(key ? { key } : {}) };
     } catch (err) {
       await this.error(job, { code: 'invalid-reference', message: messageOf(err) });
       return undefined;
@@ -295,12 +287,7 @@ export class OnlineSender {
     const target = mirrorEntityOf(entity);
     if (target) await this.host.mirror.upsert(target, toMirrorRecords(target, [rec])); // matching sees it at once
     const done = await this.host.outbox.complete(job, result as unknown as Record<string, unknown>, note);
-    const match = (job.payload as WritePayload).match;
-    if (match && result.qbId) {
-      const book = this.host.matches(match.kind);
-      const changed = await book.save([{ appId: match.appId, key: (await book.get(match.appId))?.key ?? '', status: 'matched', qbId: result.qbId }]);
-      this.host.matchesChanged(match.kind, changed);
-    }
+    await this.host.matched(job, result.qbId);
     this.host.finished(done);
   }
 
@@ -338,12 +325,7 @@ export class OnlineSender {
       else this.retry = true;
       return;
     }
-    const payload = job.payload as WritePayload;
-    if (err.code === DUPLICATE_NAME && payload.match && (job.kind === 'item.add' || job.kind === 'customer.add')) {
-      const kind = payload.match.kind;
-      await this.host.matches(kind).setIssue(payload.match.appId, kind === 'item' ? 'duplicate-item-name' : 'duplicate-customer-name', err.existingId ? [err.existingId] : undefined);
-      this.host.matchesChanged(kind, [payload.match.appId]);
-    }
+    if (err.code === DUPLICATE_NAME) await this.host.nameTaken(job, err.existingId);
     await this.error(job, error);
   }
 }

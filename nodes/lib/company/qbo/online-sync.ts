@@ -6,9 +6,10 @@
  */
 import type { Mirror, MirrorRecord } from '../../mirror';
 import type { Store } from '../../store';
+import { StateDoc } from '../base';
 import type { MirrorEntity } from '../types';
 import type { Progress, QboClient, QboEntity, QboRecord } from './client';
-import { MIRROR_LISTS, toMirrorRecords } from './online-records';
+import { MIRROR_LISTS, mirrorEntityOf, toMirrorRecords } from './online-records';
 import { changesSince, fullLoad } from './sync';
 
 export interface OnlineSyncState {
@@ -21,24 +22,9 @@ export interface OnlineSyncState {
   lastSyncAt?: string;
 }
 
-export class OnlineSyncStore {
-  constructor(
-    private readonly store: Store,
-    private readonly company: string,
-  ) {}
-
-  private get id(): string {
-    return `${this.company}|qbo-sync`;
-  }
-
-  async load(): Promise<OnlineSyncState> {
-    const doc = (await this.store.state.findOne({ _id: this.id })) as OnlineSyncState | null;
-    return doc ?? { _id: this.id, loaded: false };
-  }
-
-  async save(state: OnlineSyncState): Promise<void> {
-    await this.store.state.update({ _id: state._id }, state, { upsert: true });
-  }
+/** The company's sync state document (not loaded yet until the first save). */
+export function onlineSyncDoc(store: Store, company: string): StateDoc<OnlineSyncState> {
+  return new StateDoc<OnlineSyncState>(store, `${company}|qbo-sync`, (_id) => ({ _id, loaded: false }));
 }
 
 export interface SyncOutcome {
@@ -50,7 +36,6 @@ export interface SyncOutcome {
   cursor: string;
 }
 
-const ENTITY_OF: ReadonlyMap<QboEntity, MirrorEntity> = new Map(MIRROR_LISTS.map((l) => [l.qbo, l.mirror]));
 const QBO_LISTS: QboEntity[] = MIRROR_LISTS.map((l) => l.qbo);
 
 /** Loads every list fully (inactive records included) and replaces the mirror's copy of each. */
@@ -60,7 +45,7 @@ export async function loadAll(client: QboClient, mirror: Mirror, now: () => numb
     client,
     QBO_LISTS,
     (entity: QboEntity, rows: QboRecord[]) => {
-      const target = ENTITY_OF.get(entity) as MirrorEntity;
+      const target = mirrorEntityOf(entity) as MirrorEntity;
       (received.get(target) as MirrorRecord[]).push(...toMirrorRecords(target, rows));
     },
     onProgress,

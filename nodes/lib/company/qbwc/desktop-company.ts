@@ -12,10 +12,10 @@
  */
 import { messageOf } from '../../errors';
 import type { ImportPayload, Job, JobError, WritePayload, WriteResult } from '../../jobs';
-import { RANK, jobRefsIn } from '../../jobs';
+import { RANK } from '../../jobs';
 import type { MirrorRecord } from '../../mirror';
 import type { Store } from '../../store';
-import { BaseCompany } from '../base';
+import { BaseCompany, count, dependencyResults, type StateDoc } from '../base';
 import type { GeneralSettings, MirrorEntity } from '../types';
 import { acceptPage, entityOfImport, firstPage, ImportProgressStore, isImportKind, type DesktopImportKind, type ImportProgress } from './desktop-import';
 import { newCustomerPayload, newItemPayload } from './desktop-new-record';
@@ -30,15 +30,7 @@ import {
   type EditTarget,
   type PageQuery,
 } from './desktop-requests';
-import {
-  count,
-  FULL_FROM,
-  incrementalFrom,
-  isConnected,
-  RESYNC_ENTITIES,
-  RESYNC_PREFIX,
-  SyncStateStore,
-} from './desktop-sync';
+import { FULL_FROM, incrementalFrom, isConnected, RESYNC_ENTITIES, RESYNC_PREFIX, syncStateDoc, type SyncState } from './desktop-sync';
 import { messageStatus, parseQbxml, type QbxmlRecord, type QbxmlResponseMessage } from './qbxml';
 import type { QbwcWorkSource, ReceivedResponse, SendRequestContext, SessionEndReason } from './work-source';
 
@@ -132,7 +124,7 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
   private readonly clock: () => Date;
   private readonly sessions = new Map<string, Session>();
   private readonly progress: ImportProgressStore;
-  private readonly syncState: SyncStateStore;
+  private readonly syncState: StateDoc<SyncState>;
   private closed = false;
 
   constructor(options: DesktopCompanyOptions) {
@@ -141,7 +133,7 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
     this.pageSize = options.pageSize ?? 500;
     this.clock = options.clock ?? (() => new Date());
     this.progress = new ImportProgressStore(options.store, options.id);
-    this.syncState = new SyncStateStore(options.store, options.id);
+    this.syncState = syncStateDoc(options.store, options.id);
   }
 
   // ------------------------------------------------------------------ the company interface
@@ -219,11 +211,12 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
     if (context.qbXMLMajorVersion > 0) s.qbxmlVersion = `${Math.min(context.qbXMLMajorVersion, 13)}.0`;
     for (;;) {
       if (s.stopped || this.closed) return null;
-      const step = s.next ?? (await this.pickStep(s));
+      const followUp = s.next;
       s.next = undefined;
+      const step = followUp ?? (await this.pickStep(s));
       if (!step) return null;
-      if (step.kind !== 'import') {
-        // Read the job again: an admin may have skipped it, or its source changed, since it was picked.
+      if (followUp && step.kind !== 'import') {
+        // Read the job again: an admin may have skipped it, or its source changed, since its last request.
         const fresh = await this.outbox.get(step.job.key);
         if (!fresh || (fresh.state !== 'approved' && fresh.state !== 'sent')) continue;
         step.job = fresh;
@@ -368,15 +361,8 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
         return rereadRequest((step.job.result as unknown as WriteResult).qbId, requestID, build);
       case 'import':
         return pageRequest(step.page as PageQuery, requestID, build);
-      case 'write': {
-        const keys = new Set([...step.job.dependsOn, ...jobRefsIn((step.job.payload as WritePayload)?.fields)]);
-        const deps = new Map<string, Job>();
-        for (const key of keys) {
-          const dep = await this.outbox.get(key);
-          if (dep) deps.set(key, dep);
-        }
-        return writeRequest(step.job, deps, requestID, { edit: step.edit, incomeAccountId: this.settings.incomeAccountId, build });
-      }
+      case 'write':
+        return writeRequest(step.job, await dependencyResults(this.outbox, step.job), requestID, { edit: step.edit, incomeAccountId: this.settings.incomeAccountId, build });
     }
   }
 
@@ -402,11 +388,7 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
       return;
     }
     const error: JobError = { code: st.reason, statusCode: st.code, message: st.message || `QuickBooks status ${st.code}` };
-    const match = (f.job.payload as WritePayload).match;
-    if (st.code === 3100 && match && (f.job.kind === 'customer.add' || f.job.kind === 'item.add')) {
-      await this.matches(match.kind).setIssue(match.appId, match.kind === 'item' ? 'duplicate-item-name' : 'duplicate-customer-name');
-      this.matchesChanged(match.kind, [match.appId]);
-    }
+    if (st.code === 3100) await this.nameTaken(f.job);
     await this.failJob(s, f.job, error, { retryable: st.retryable, uncertain: false });
   }
 
@@ -524,12 +506,7 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
     const done = await this.outbox.complete(job, result as unknown as Record<string, unknown>, note);
     s.complete++;
     s.done++;
-    const match = (job.payload as WritePayload).match;
-    if (match && result.qbId) {
-      const book = this.matches(match.kind);
-      const changed = await book.save([{ appId: match.appId, key: (await book.get(match.appId))?.key ?? '', status: 'matched', qbId: result.qbId }]);
-      this.matchesChanged(match.kind, changed);
-    }
+    await this.settleMatch(job, result.qbId);
     this.jobFinished(done);
   }
 

@@ -12,18 +12,6 @@ export interface DesktopWritePayload extends WritePayload {
   itemType?: 'NonInventory' | 'Service';
 }
 
-/**
- * Fills the `{ jobRef }` placeholders of a payload (jobs/refs.ts) from its dependencies' results, e.g. a
- * payment's `AppliedToTxnAdd: [{ TxnID: { jobRef: 'invoice:so-1001' } }]`. A dependency that is not
- * complete gives a clear error.
- */
-function fillJobRefs(fields: Record<string, unknown>, deps: ReadonlyMap<string, Job>): Record<string, unknown> {
-  return resolveJobRefs(fields, (key) => {
-    const dep = deps.get(key);
-    return dep?.state === 'complete' ? (dep.result as unknown as WriteResult) : undefined;
-  });
-}
-
 /** The tag put at the end of a transaction's Memo so QuickBooks itself shows which source record it came from. */
 export function sourceTag(sourceId: string): string {
   return `[qbsync ${sourceId}]`;
@@ -56,10 +44,14 @@ function invoiceMod(fields: Record<string, unknown>, edit: EditTarget): Record<s
   return mod;
 }
 
-/** The write request of a job (the add, or the invoice update when `edit` is given). */
+/**
+ * The write request of a job (the add, or the invoice update when `edit` is given). Its `{ jobRef }`
+ * placeholders (jobs/refs.ts) are filled from `results`, the complete dependencies' results, e.g. a
+ * payment's `AppliedToTxnAdd: [{ TxnID: { jobRef: 'invoice:so-1001' } }]`.
+ */
 export function writeRequest(
   job: Job,
-  deps: ReadonlyMap<string, Job>,
+  results: (key: string) => WriteResult | undefined,
   requestID: string,
   options: { edit?: EditTarget; incomeAccountId?: string; build?: BuildOptions } = {},
 ): string {
@@ -67,7 +59,7 @@ export function writeRequest(
   if (!payload || typeof payload !== 'object' || typeof payload.fields !== 'object' || payload.fields === null) {
     throw new Error(`job "${job.key}" has no payload fields`);
   }
-  const fields = fillJobRefs(payload.fields, deps);
+  const fields = resolveJobRefs(payload.fields, results);
   let request: QbxmlRequest;
   switch (job.kind) {
     case 'customer.add':

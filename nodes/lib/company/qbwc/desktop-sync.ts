@@ -4,6 +4,7 @@
  */
 import type { MirrorEntity } from '../types';
 import type { Store } from '../../store';
+import { StateDoc } from '../base';
 import { timeOf } from './desktop-records';
 
 export const RESYNC_ENTITIES: readonly MirrorEntity[] = ['items', 'customers', 'terms', 'accounts'];
@@ -25,24 +26,9 @@ export interface SyncState {
   last: Partial<Record<MirrorEntity, string>>;
 }
 
-export class SyncStateStore {
-  constructor(
-    private readonly store: Store,
-    private readonly company: string,
-  ) {}
-
-  private get id(): string {
-    return `${this.company}|qbd-sync`;
-  }
-
-  async load(): Promise<SyncState> {
-    const doc = (await this.store.state.findOne({ _id: this.id })) as SyncState | null;
-    return doc ?? { _id: this.id, full: {}, last: {} };
-  }
-
-  async save(state: SyncState): Promise<void> {
-    await this.store.state.update({ _id: state._id }, state, { upsert: true });
-  }
+/** The company's Re-sync state document (no list imported yet until the first save). */
+export function syncStateDoc(store: Store, company: string): StateDoc<SyncState> {
+  return new StateDoc<SyncState>(store, `${company}|qbd-sync`, (_id) => ({ _id, full: {}, last: {} }));
 }
 
 /** The job key prefix of Re-sync imports (so a Re-sync does not queue a second one while one is pending). */
@@ -58,9 +44,4 @@ export function incrementalFrom(last: string): string {
 /** Whether every list needed to be "connected" has had its full import. */
 export function isConnected(state: SyncState): boolean {
   return CONNECT_ENTITIES.every((e) => state.full[e] === true);
-}
-
-/** "1,500" */
-export function count(n: number): string {
-  return n.toLocaleString('en-US');
 }

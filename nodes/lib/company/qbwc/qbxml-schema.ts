@@ -222,29 +222,23 @@ const SALES_CHOICE = [
   of('SalesAndPurchase', 'aggregate', { children: SALES_AND_PURCHASE, choice: 'sales', alt: 'and' }),
 ];
 
-/** ItemServiceAdd: Name, IsActive, ClassRef, ParentRef, UnitOfMeasureSetRef, IsTaxIncluded, SalesTaxCodeRef, SalesOrPurchase|SalesAndPurchase. */
-const ITEM_SERVICE_ADD: readonly FieldSpec[] = [
-  text('Name', 31, 'throw', { required: true }),
-  of('IsActive', 'bool'),
-  ref('ClassRef'),
-  ref('ParentRef'),
-  ref('UnitOfMeasureSetRef'),
-  of('IsTaxIncluded', 'bool'),
-  ref('SalesTaxCodeRef'),
-  ...SALES_CHOICE,
-];
-/** ItemNonInventoryAdd: as ItemServiceAdd plus ManufacturerPartNumber after ParentRef. */
-const ITEM_NON_INVENTORY_ADD: readonly FieldSpec[] = [
-  text('Name', 31, 'throw', { required: true }),
-  of('IsActive', 'bool'),
-  ref('ClassRef'),
-  ref('ParentRef'),
-  text('ManufacturerPartNumber', 31, 'throw'),
-  ref('UnitOfMeasureSetRef'),
-  of('IsTaxIncluded', 'bool'),
-  ref('SalesTaxCodeRef'),
-  ...SALES_CHOICE,
-];
+/**
+ * ItemServiceAdd: Name, IsActive, ClassRef, ParentRef, UnitOfMeasureSetRef, IsTaxIncluded, SalesTaxCodeRef,
+ * SalesOrPurchase|SalesAndPurchase; ItemNonInventoryAdd adds ManufacturerPartNumber after ParentRef.
+ */
+function itemAdd(options: { partNumber: boolean }): readonly FieldSpec[] {
+  return [
+    text('Name', 31, 'throw', { required: true }),
+    of('IsActive', 'bool'),
+    ref('ClassRef'),
+    ref('ParentRef'),
+    ...(options.partNumber ? [text('ManufacturerPartNumber', 31, 'throw')] : []),
+    ref('UnitOfMeasureSetRef'),
+    of('IsTaxIncluded', 'bool'),
+    ref('SalesTaxCodeRef'),
+    ...SALES_CHOICE,
+  ];
+}
 
 const INVOICE_LINE_ADD: readonly FieldSpec[] = [
   ref('ItemRef'),
@@ -339,12 +333,12 @@ export const MESSAGES = {
   InvoiceQuery: { rq: 'InvoiceQueryRq', iterator: true, fields: txnQuery(true, true) },
   ReceivePaymentQuery: { rq: 'ReceivePaymentQueryRq', iterator: true, fields: txnQuery(false, false) },
   CustomerAdd: { rq: 'CustomerAddRq', wrapper: 'CustomerAdd', iterator: false, fields: CUSTOMER_ADD },
-  ItemServiceAdd: { rq: 'ItemServiceAddRq', wrapper: 'ItemServiceAdd', iterator: false, fields: ITEM_SERVICE_ADD },
+  ItemServiceAdd: { rq: 'ItemServiceAddRq', wrapper: 'ItemServiceAdd', iterator: false, fields: itemAdd({ partNumber: false }) },
   ItemNonInventoryAdd: {
     rq: 'ItemNonInventoryAddRq',
     wrapper: 'ItemNonInventoryAdd',
     iterator: false,
-    fields: ITEM_NON_INVENTORY_ADD,
+    fields: itemAdd({ partNumber: true }),
   },
   InvoiceAdd: { rq: 'InvoiceAddRq', wrapper: 'InvoiceAdd', iterator: false, fields: INVOICE_ADD },
   InvoiceMod: { rq: 'InvoiceModRq', wrapper: 'InvoiceMod', iterator: false, fields: INVOICE_MOD },

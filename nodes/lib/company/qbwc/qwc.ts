@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { escapeXmlText } from './xml-escape';
+import { escapeXml } from './qbxml-text';
 
 /** Why the real Web Connector would refuse (or complain about) the generated file. */
 export interface QwcWarning {
@@ -107,7 +107,7 @@ export function buildQwc(options: QwcOptions): QwcFile {
   const generation = options.guidGeneration ?? 0;
   const ownerId = stableGuid(options.nodeId, 'owner', generation);
   const fileId = stableGuid(options.nodeId, 'file', generation);
-  const el = (name: string, value: string): string => `  <${name}>${escapeXmlText(value)}</${name}>\n`;
+  const el = (name: string, value: string): string => `  <${name}>${escapeXml(value)}</${name}>\n`;
   let xml = '<?xml version="1.0"?>\n<QBWCXML>\n';
   xml += el('AppName', options.appName);
   xml += el('AppID', options.appId ?? '');

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as soap from 'soap';
+import { messageOf } from '../../errors';
 import { BodyError, liftResponseText, readLimitedBody, type MaybeParsedRequest } from './http-body';
 import { QbwcOperations, type QbwcLogger, type QbwcOperationsOptions } from './operations';
 import { argInt, argString } from './soap-args';
@@ -11,8 +12,6 @@ export type { QbwcLogger } from './operations';
 
 /** Default request body limit: qbXML responses of big queries run to several megabytes. */
 export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
-
-export const QBWC_NAMESPACE = 'http://developer.intuit.com/';
 
 /** The Web Connector operations this service answers (SOAPAction suffixes). */
 export const QBWC_OPERATIONS = [
@@ -129,7 +128,7 @@ function createSoapServer(services: soap.IServices, log: QbwcLogger): Promise<so
       callback: (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(server)),
     });
     server.log = (type: string, data: unknown) => {
-      if (type === 'error') log('warn', `SOAP request rejected: ${String(data instanceof Error ? data.message : data).slice(0, 300)}`);
+      if (type === 'error') log('warn', `SOAP request rejected: ${messageOf(data).slice(0, 300)}`);
     };
   });
 }
@@ -251,7 +250,7 @@ export async function createQbwcService(options: QbwcServiceOptions): Promise<Qb
       return;
     }
     handlePost(req, res).catch((err: unknown) => {
-      log('error', `Web Connector request failed: ${err instanceof Error ? err.message : String(err)}`);
+      log('error', `Web Connector request failed: ${messageOf(err)}`);
       sendFault(res, 'soap:Server', 'Internal error');
     });
   };

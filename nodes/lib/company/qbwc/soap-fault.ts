@@ -1,4 +1,4 @@
-import { escapeXmlText } from './xml-escape';
+import { escapeXml } from './qbxml-text';
 
 export type FaultCode = 'soap:Client' | 'soap:Server';
 
@@ -9,7 +9,7 @@ export function soapFault(code: FaultCode, message: string): string {
     '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">' +
     '<soap:Body><soap:Fault>' +
     `<faultcode>${code}</faultcode>` +
-    `<faultstring>${escapeXmlText(message)}</faultstring>` +
+    `<faultstring>${escapeXml(message)}</faultstring>` +
     '</soap:Fault></soap:Body></soap:Envelope>'
   );
 }

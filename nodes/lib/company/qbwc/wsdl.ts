@@ -1,6 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { escapeXmlText } from './xml-escape';
+import { escapeXml } from './qbxml-text';
 
 const WSDL_FILE = 'qbwc.wsdl';
 
@@ -28,5 +28,5 @@ export function loadWsdl(): string {
 
 /** The WSDL with soap:address pointing at the given endpoint URL. */
 export function renderWsdl(location: string): string {
-  return loadWsdl().replace(/(<soap:address\s+location=")[^"]*(")/, (_m, open: string, close: string) => open + escapeXmlText(location) + close);
+  return loadWsdl().replace(/(<soap:address\s+location=")[^"]*(")/, (_m, open: string, close: string) => open + escapeXml(location) + close);
 }
