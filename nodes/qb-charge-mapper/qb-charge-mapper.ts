@@ -6,36 +6,16 @@
  * finished item import (or Re-sync) maps every charge again by itself. Wiring only: the behaviour is
  * `ChargeHandler` in nodes/lib/handlers.
  */
-import { ChargeHandler, parseChargeMessage } from '../lib/handlers/charges';
-import type { MatchIssue, MatchReport } from '../lib/matching';
+import { ChargeHandler, parseChargeMessage, splitMapping } from '../lib/handlers/charges';
+import type { MatchReport } from '../lib/matching';
 import { registerAdminRoutes } from '../lib/node-red/admin-routes';
 import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
-import { failInput } from '../lib/node-red/errors';
+import { guardInput } from '../lib/node-red/errors';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
 
 interface ChargeMapperConfig extends ConnectionConfig {
   name?: string;
   rule?: string;
-}
-
-/** One mapped charge on output 1. */
-interface MappedCharge {
-  chargeId: string;
-  name: string;
-  priceCode: string;
-  qbId: string;
-  manual: boolean;
-}
-
-type Outcome = MatchReport['outcomes'][number] & { issueDetail?: MatchIssue; linkedQbId?: string };
-
-function split(report: MatchReport): { mapped: MappedCharge[]; unmapped: MatchIssue[] } {
-  const outcomes = report.outcomes as Outcome[];
-  const mapped = outcomes
-    .filter((o) => o.status === 'matched' && o.qbId)
-    .map((o) => ({ chargeId: o.appId, name: o.appName, priceCode: o.key, qbId: o.qbId as string, manual: !!o.linkedQbId }));
-  const unmapped = outcomes.filter((o) => o.issueDetail).map((o) => o.issueDetail as MatchIssue);
-  return { mapped, unmapped };
 }
 
 function countsText(report: Pick<MatchReport, 'matched' | 'issues'>): string {
@@ -59,7 +39,7 @@ export = function (RED: NodeAPI): void {
       showCounts(report);
       const changed = new Set(report.changed);
       if (!changed.size) return;
-      const { mapped, unmapped } = split({ ...report, outcomes: report.outcomes.filter((o) => changed.has(o.appId)) });
+      const { mapped, unmapped } = splitMapping(report.outcomes.filter((o) => changed.has(o.appId)));
       node.send([mapped.length ? { topic: 'remap', payload: mapped } : null, unmapped.length ? { topic: 'remap', payload: unmapped } : null, null]);
     };
     // One re-map at a time, in order: a finished item import fires both `synced` and `job`.
@@ -77,27 +57,24 @@ export = function (RED: NodeAPI): void {
       { ready: 'qb-charge-mapper.status.ready', failed: 'qb-charge-mapper.status.invalidRule' },
     );
 
-    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
-      ready
-        .then(async (h) => {
-          const result = await h.run(parseChargeMessage(msg));
-          if (!('matched' in result)) {
-            msg.payload = result.issues;
-            send([null, null, msg]);
-            return done();
-          }
-          showCounts(result);
-          const { mapped, unmapped } = split(result);
-          const summary = { mapped: result.matched, unmapped: result.issues, byIssue: result.byIssue };
-          send([
-            mapped.length ? { ...msg, payload: mapped, summary } : null,
-            unmapped.length ? { ...msg, payload: unmapped, summary } : null,
-            { ...msg, payload: { ...summary, charges: mapped, issues: unmapped } },
-          ]);
-          done();
-        })
-        .catch((err) => failInput(node, done, err));
-    });
+    node.on('input', guardInput(node, async (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      const h = await ready;
+      const result = await h.run(parseChargeMessage(msg));
+      if (!('matched' in result)) {
+        msg.payload = result.issues;
+        send([null, null, msg]);
+        return done();
+      }
+      showCounts(result);
+      const { mapped, unmapped } = splitMapping(result.outcomes);
+      const summary = { mapped: result.matched, unmapped: result.issues, byIssue: result.byIssue };
+      send([
+        mapped.length ? { ...msg, payload: mapped, summary } : null,
+        unmapped.length ? { ...msg, payload: unmapped, summary } : null,
+        { ...msg, payload: { ...summary, charges: mapped, issues: unmapped } },
+      ]);
+      done();
+    }));
   }
 
   RED.nodes.registerType('qb-charge-mapper', ChargeMapperNode);

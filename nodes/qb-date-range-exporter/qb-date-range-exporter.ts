@@ -13,7 +13,7 @@ import { ExportHandler, parseExportMessage, type ExportReport, type ExportReques
 import { ExportScheduler } from '../lib/handlers/scheduler';
 import type { Job } from '../lib/jobs';
 import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
-import { failInput } from '../lib/node-red/errors';
+import { guardClose, guardInput } from '../lib/node-red/errors';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
 import { acquireStore, releaseStore, storeDir, type Store } from '../lib/store';
 import { intSetting } from '../lib/util/env';
@@ -132,38 +132,32 @@ export = function (RED: NodeAPI): void {
       { ready: 'qb-date-range-exporter.status.ready', failed: 'qb-date-range-exporter.status.invalidConfig' },
     );
 
-    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
-      ready
-        .then(async (h) => {
-          const cmd = parseExportMessage(msg);
-          const result = await h.run(cmd);
-          msg.payload = result;
-          if (cmd.command === 'export') {
-            const exported = result as ExportReport;
-            send([null, exported.held.length ? exported.held.map(needsAction) : null, msg]);
-            node.status({ fill: exported.held.length ? 'yellow' : 'green', shape: 'dot', text: exportText(exported) });
-          } else {
-            send([null, null, msg]);
-            if ('queue' in result) node.status({ fill: 'blue', shape: 'dot', text: `${result.queue.length} in queue` });
-            else if ('approved' in result) node.status({ fill: 'blue', shape: 'dot', text: `${result.approved} approved` });
-            else if ('skipped' in result) node.status({ fill: 'grey', shape: 'dot', text: `${result.skipped} skipped` });
-            else if ('received' in result) node.status({ fill: 'grey', shape: 'dot', text: `${result.received} ${result.entity}(s) received` });
-          }
-          done();
-        })
-        .catch((err) => failInput(node, done, err));
-    });
+    node.on('input', guardInput(node, async (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      const h = await ready;
+      const cmd = parseExportMessage(msg);
+      const result = await h.run(cmd);
+      msg.payload = result;
+      if (cmd.command === 'export') {
+        const exported = result as ExportReport;
+        send([null, exported.held.length ? exported.held.map(needsAction) : null, msg]);
+        node.status({ fill: exported.held.length ? 'yellow' : 'green', shape: 'dot', text: exportText(exported) });
+      } else {
+        send([null, null, msg]);
+        if ('queue' in result) node.status({ fill: 'blue', shape: 'dot', text: `${result.queue.length} in queue` });
+        else if ('approved' in result) node.status({ fill: 'blue', shape: 'dot', text: `${result.approved} approved` });
+        else if ('skipped' in result) node.status({ fill: 'grey', shape: 'dot', text: `${result.skipped} skipped` });
+        else if ('received' in result) node.status({ fill: 'grey', shape: 'dot', text: `${result.received} ${result.entity}(s) received` });
+      }
+      done();
+    }));
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', guardClose(node, async () => {
       closed = true;
       scheduler?.stop();
       const held = store;
       store = undefined;
-      (held ? releaseStore(held.dir) : Promise.resolve()).then(done, (err) => {
-        node.error(`close failed: ${(err as Error).message}`);
-        done();
-      });
-    });
+      if (held) await releaseStore(held.dir);
+    }));
   }
 
   RED.nodes.registerType('qb-date-range-exporter', DateRangeExporterNode);

@@ -8,7 +8,7 @@
 import { ImportHandler, importStatusText, parseImportMessage, type ImportedEvent, type ImportReport } from '../lib/handlers/importer';
 import type { Job } from '../lib/jobs';
 import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
-import { failInput } from '../lib/node-red/errors';
+import { guardInput } from '../lib/node-red/errors';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
 
 interface ImporterConfig extends ConnectionConfig {
@@ -60,21 +60,18 @@ export = function (RED: NodeAPI): void {
       { ready: 'qb-importer.status.ready', failed: 'qb-importer.status.failed' },
     );
 
-    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
-      ready
-        .then(async (h) => {
-          const cmd = parseImportMessage(msg);
-          const result = await h.run(cmd);
-          msg.payload = result;
-          send([null, null, msg]);
-          if (cmd.command === 'import') {
-            const queued = (result as ImportReport).queued;
-            node.status({ fill: 'blue', shape: 'ring', text: queued.map((q) => `${q.entity}: queued`).join(', ') });
-          } else node.status({ fill: 'grey', shape: 'dot', text: (result as { text: string }).text });
-          done();
-        })
-        .catch((err) => failInput(node, done, err));
-    });
+    node.on('input', guardInput(node, async (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      const h = await ready;
+      const cmd = parseImportMessage(msg);
+      const result = await h.run(cmd);
+      msg.payload = result;
+      send([null, null, msg]);
+      if (cmd.command === 'import') {
+        const queued = (result as ImportReport).queued;
+        node.status({ fill: 'blue', shape: 'ring', text: queued.map((q) => `${q.entity}: queued`).join(', ') });
+      } else node.status({ fill: 'grey', shape: 'dot', text: (result as { text: string }).text });
+      done();
+    }));
   }
 
   RED.nodes.registerType('qb-importer', ImporterNode);

@@ -8,7 +8,7 @@ import { InvoiceHandler, type InvoiceOutcome } from '../lib/handlers/invoices';
 import type { Job } from '../lib/jobs';
 import { registerAdminRoutes } from '../lib/node-red/admin-routes';
 import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
-import { failInput } from '../lib/node-red/errors';
+import { guardInput } from '../lib/node-red/errors';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
 
 interface InvoiceCreatorConfig extends ConnectionConfig {
@@ -40,22 +40,19 @@ export = function (RED: NodeAPI): void {
       ready: 'qb-invoice-creator.status.ready', failed: 'qb-invoice-creator.status.invalidRule',
     });
 
-    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
-      ready
-        .then(async (h) => {
-          if (msg.topic === 'log') {
-            const filter = (msg.payload && typeof msg.payload === 'object' ? msg.payload : {}) as { status?: string };
-            msg.payload = await h.list({ status: filter.status, limit: 1000 });
-            send([null, null, msg]);
-            return done();
-          }
-          const outcome = await h.handle(msg.payload);
-          send([null, outcome.status === 'needs-action' ? { ...msg, payload: outcome } : null, { ...msg, payload: outcome }]);
-          node.status({ fill: outcome.status === 'needs-action' ? 'yellow' : 'blue', shape: 'dot', text: `${outcome.orderNumber}: ${outcome.status}` });
-          done();
-        })
-        .catch((err) => failInput(node, done, err));
-    });
+    node.on('input', guardInput(node, async (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      const h = await ready;
+      if (msg.topic === 'log') {
+        const filter = (msg.payload && typeof msg.payload === 'object' ? msg.payload : {}) as { status?: string };
+        msg.payload = await h.list({ status: filter.status, limit: 1000 });
+        send([null, null, msg]);
+        return done();
+      }
+      const outcome = await h.handle(msg.payload);
+      send([null, outcome.status === 'needs-action' ? { ...msg, payload: outcome } : null, { ...msg, payload: outcome }]);
+      node.status({ fill: outcome.status === 'needs-action' ? 'yellow' : 'blue', shape: 'dot', text: `${outcome.orderNumber}: ${outcome.status}` });
+      done();
+    }));
   }
 
   RED.nodes.registerType('qb-invoice-creator', InvoiceCreatorNode);

@@ -5,7 +5,7 @@
 import { registerAdminRoutes } from '../lib/node-red/admin-routes';
 import { failInput } from '../lib/node-red/errors';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
-import { compileRule, defaultRule, type Rule } from '../lib/rules';
+import { ruleOrDefault, type Rule } from '../lib/rules';
 import { getPath, setPath } from '../lib/util/paths';
 
 interface QbRuleConfig {
@@ -27,8 +27,7 @@ export = function (RED: NodeAPI): void {
     let rule: Rule | undefined;
     let setupError: Error | undefined;
     try {
-      const source = config.expression?.trim() ? config.expression : defaultRule(config.rule).source;
-      rule = compileRule(config.name || config.rule || 'custom rule', source);
+      rule = ruleOrDefault(config.rule, config.expression, config.name || config.rule || 'custom rule');
       node.status({});
     } catch (err) {
       setupError = err as Error;

@@ -9,6 +9,7 @@ import { resolveEndpoints, type QboEnvironment } from '../lib/company/qbo/enviro
 import { createOnlineCompany, type OnlineCompanyHandle } from '../lib/company/qbo/online-factory';
 import type { Company } from '../lib/company/types';
 import { registerAdminRoutes } from '../lib/node-red/admin-routes';
+import { guardClose } from '../lib/node-red/errors';
 import { registerOAuthRoutes } from '../lib/node-red/qbo-oauth';
 import { generalSettings, type GeneralSettingsConfig } from '../lib/node-red/settings';
 import type { NodeAPI, RuntimeNode } from '../lib/node-red/types';
@@ -105,17 +106,12 @@ export = function (RED: NodeAPI): void {
       },
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', guardClose(node, async () => {
       deployed.delete(node.id);
-      (async () => {
-        await ready.catch(() => undefined);
-        if (handle) await handle.close();
-        if (acquired) await releaseStore(dir);
-      })().then(done, (err) => {
-        node.error(`close failed: ${(err as Error).message}`);
-        done();
-      });
-    });
+      await ready.catch(() => undefined);
+      if (handle) await handle.close();
+      if (acquired) await releaseStore(dir);
+    }));
   }
 
   RED.nodes.registerType('qbo-connection', QboConnectionNode as never, {

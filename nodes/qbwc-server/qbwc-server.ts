@@ -9,6 +9,7 @@ import { joinPublicUrl, buildQwc } from '../lib/company/qbwc/qwc';
 import { createQbwcService, type QbwcService } from '../lib/company/qbwc/service';
 import type { Company } from '../lib/company/types';
 import { registerAdminRoutes } from '../lib/node-red/admin-routes';
+import { guardClose } from '../lib/node-red/errors';
 import { mountRoute } from '../lib/node-red/http-routes';
 import type { NodeAPI, RequestLike, ResponseLike, RuntimeNode } from '../lib/node-red/types';
 import { acquireStore, releaseStore, storeDir } from '../lib/store';
@@ -86,19 +87,14 @@ export = function (RED: NodeAPI): void {
         appDescription: 'Imports and exports between Node-RED (@qbsync/node-red-quickbooks) and QuickBooks Desktop',
       });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', guardClose(node, async () => {
       closing = true;
-      (async () => {
-        await ready.catch(() => undefined); // let a start in progress finish (or stop) first
-        unmount?.();
-        await service?.close();
-        await company?.close();
-        if (acquired) await releaseStore(dir);
-      })().then(done, (err) => {
-        node.error(`close failed: ${(err as Error).message}`);
-        done();
-      });
-    });
+      await ready.catch(() => undefined); // let a start in progress finish (or stop) first
+      unmount?.();
+      await service?.close();
+      await company?.close();
+      if (acquired) await releaseStore(dir);
+    }));
   }
 
   function publicUrlOf(config: QbwcServerConfig, path: string): string {

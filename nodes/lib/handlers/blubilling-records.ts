@@ -50,19 +50,11 @@ export class BluRecords {
    * `received`; a known one keeps its status and gets the new version of its fields.
    */
   async receive(entity: BluEntity, records: unknown[]): Promise<{ entity: BluEntity; received: number; ids: string[] }> {
-    records.forEach((r, i) => {
-      try {
-        schemas().validate(SCHEMA[entity], r);
-      } catch (err) {
-        if (records.length > 1) (err as Error).message = `record ${i}: ${(err as Error).message}`;
-        throw err;
-      }
-    });
+    const valid = schemas().validateEach<BluRecord>(SCHEMA[entity], records, records.length > 1);
     const ids: string[] = [];
-    for (const r of records as BluRecord[]) {
+    for (const r of valid) {
       const id = String(r.id);
-      const old = await this.log(entity).get(id);
-      await this.log(entity).put(id, { label: labelOf(entity, r), source: r, ...(old ? {} : { status: 'received' }) });
+      await this.log(entity).put(id, { label: labelOf(entity, r), source: r }, { status: 'received' });
       ids.push(id);
     }
     return { entity, received: ids.length, ids };

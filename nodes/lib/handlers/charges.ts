@@ -1,8 +1,7 @@
 import type { Company, MirrorEntity } from '../company/types';
-import {
-  keyOf, matchByKey, summarize, toIssue, type KeyedRecord, type MatchBook, type MatchIssue, type MatchReport,
-} from '../matching';
-import { compileRule, defaultRule, type Rule } from '../rules';
+import { Matcher, toIssue, type MatchBook, type MatchIssue, type MatchReport } from '../matching';
+import type { MirrorRecord } from '../mirror';
+import { ruleOrDefault, type Rule } from '../rules';
 import { schemas } from '../schemas';
 
 /** A BluBilling charge (Plans & Charges) as it arrives (schema `blubilling-charge`). */
@@ -33,15 +32,7 @@ export function parseChargeMessage(msg: { topic?: unknown; payload?: unknown }):
   if (topic === 'resync' || topic === 're-sync') return { command: 'resync' };
   if (topic === 'issues') return { command: 'issues' };
   const records = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
-  records.forEach((r, i) => {
-    try {
-      schemas().validate('blubilling-charge', r);
-    } catch (err) {
-      if (Array.isArray(msg.payload)) (err as Error).message = `record ${i}: ${(err as Error).message}`;
-      throw err;
-    }
-  });
-  return { command: 'map', records: records as ChargeRecord[] };
+  return { command: 'map', records: schemas().validateEach<ChargeRecord>('blubilling-charge', records, Array.isArray(msg.payload)) };
 }
 
 /**
@@ -49,9 +40,7 @@ export function parseChargeMessage(msg: { topic?: unknown; payload?: unknown }):
  * mirror holds it (the Name column of the Item List; QuickBooks Desktop sub-items by their full name).
  * Nothing is normalised: "Hosting" and "hosting " are different keys.
  */
-export async function itemKeys(company: Company): Promise<KeyedRecord[]> {
-  return (await company.mirror.list(ITEMS)).map((r) => ({ id: r.id, key: r.name, active: r.active }));
-}
+const itemKey = (item: MirrorRecord): string => item.name;
 
 /**
  * The charge mapper without Node-RED (BluBilling "Step 3: Mapping the Items imported to the Charges"):
@@ -63,13 +52,15 @@ export async function itemKeys(company: Company): Promise<KeyedRecord[]> {
 export class ChargeHandler {
   readonly rule: Rule;
   readonly book: MatchBook;
+  private readonly matcher: Matcher;
 
   constructor(
     readonly company: Company,
     options: { rule?: string } = {},
   ) {
-    this.rule = compileRule(RULE_NAME, options.rule?.trim() ? options.rule : defaultRule(RULE_NAME).source);
+    this.rule = ruleOrDefault(RULE_NAME, options.rule);
     this.book = company.matches('charge');
+    this.matcher = new Matcher('charge', company.mirror, ITEMS, this.rule, itemKey, this.book);
   }
 
   /** Runs one parsed command: map charges, Re-sync (refresh the items, then map again) or list issues. */
@@ -87,29 +78,17 @@ export class ChargeHandler {
 
   /** Records charges (keys through the rule) and maps them; returns their outcomes. */
   async ingest(records: ChargeRecord[]): Promise<MatchReport> {
-    const rows = [];
-    for (const r of records) rows.push({ appId: String(r.id), appName: String(r.name ?? r.id), key: await keyOf(this.rule, r), record: r });
-    await this.book.upsertApp(rows);
-    return this.rematch(new Set(rows.map((r) => r.appId)));
+    return this.changed(await this.matcher.ingest(records));
   }
 
-  /**
-   * Maps every known charge against the item mirror again; persists what changed and tells the
-   * company (held exports may now go). `only` limits the outcomes reported, not the work.
-   */
-  async rematch(only?: Set<string>): Promise<MatchReport> {
-    const docs = await this.book.list();
-    const outcomes = matchByKey('charge', docs.map((d) => ({ id: d.appId, key: d.key })), await itemKeys(this.company), await this.book.links());
-    const changed = await this.book.save(outcomes);
-    const wanted = only ? outcomes.filter((o) => only.has(o.appId)) : outcomes;
-    const report: MatchReport = { ...summarize(outcomes), changed, outcomes: [] };
-    for (const o of wanted) {
-      const doc = await this.book.get(o.appId);
-      if (!doc) continue;
-      const issueDetail = toIssue(doc);
-      report.outcomes.push(issueDetail ? { ...doc, issueDetail } : doc);
-    }
-    this.company.matchesChanged('charge', changed);
+  /** Maps every known charge against the item mirror again; persists what changed. */
+  async rematch(): Promise<MatchReport> {
+    return this.changed(await this.matcher.rematch());
+  }
+
+  /** Tells the company which mappings changed (held exports may now go). */
+  private changed(report: MatchReport): MatchReport {
+    this.company.matchesChanged('charge', report.changed);
     return report;
   }
 
@@ -124,6 +103,24 @@ export class ChargeHandler {
     if (job.kind !== 'import.items' || job.company !== this.company.id || job.state !== 'complete') return undefined;
     return this.rematch();
   }
+}
+
+/** One mapped charge as the charge mapper sends it. */
+export interface MappedCharge {
+  chargeId: string;
+  name: string;
+  priceCode: string;
+  qbId: string;
+  manual: boolean;
+}
+
+/** A mapping report's outcomes as the charge mapper sends them: the mapped charges, and the issues of the others. */
+export function splitMapping(outcomes: MatchReport['outcomes']): { mapped: MappedCharge[]; unmapped: MatchIssue[] } {
+  const mapped = outcomes
+    .filter((o) => o.status === 'matched' && o.qbId)
+    .map((o) => ({ chargeId: o.appId, name: o.appName, priceCode: o.key, qbId: o.qbId as string, manual: !!o.linkedQbId }));
+  const unmapped = outcomes.filter((o) => o.issueDetail).map((o) => o.issueDetail as MatchIssue);
+  return { mapped, unmapped };
 }
 
 /** Where one charge stands for an export: its QuickBooks item, or why there is none. */

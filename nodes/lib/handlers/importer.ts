@@ -1,5 +1,6 @@
 import type { Company } from '../company/types';
 import { RANK, type ImportKind, type ImportPayload, type Job } from '../jobs';
+import type { LogEntry } from '../log';
 import type { MirrorRecord } from '../mirror';
 import { schemas } from '../schemas';
 import { historyStatus, type HistoryStatus, WAITING } from './queue-view';
@@ -120,6 +121,12 @@ export function importStatusText(rows: readonly ImportProgressRow[]): string {
   return shown.map((r) => (r.state === 'queued' || r.state === 'approved') && r.count === 0 ? `${r.entity}: queued` : `${r.entity}: ${r.count} imported`).join(', ');
 }
 
+/** How many records an import job imported: its result's count, else the running count of its log entry. */
+function importedCount(job: Job, entry: LogEntry | null): number {
+  if (typeof job.result?.count === 'number') return job.result.count;
+  return typeof entry?.detail?.count === 'number' ? entry.detail.count : 0;
+}
+
 function entityOf(kind: string): string {
   return kind.startsWith('import.') ? kind.slice('import.'.length) : kind;
 }
@@ -213,7 +220,7 @@ export class ImportHandler {
   async onJob(job: Job): Promise<ImportProgressRow | undefined> {
     if (!job.key.startsWith(IMPORT_PREFIX) || !job.kind.startsWith('import.') || job.company !== this.company.id) return undefined;
     const entry = await this.log.get(job.key);
-    const count = typeof job.result?.count === 'number' ? job.result.count : typeof entry?.detail?.count === 'number' ? entry.detail.count : 0;
+    const count = importedCount(job, entry);
     await this.log.put(job.key, { status: job.state, detail: { ...(entry?.detail ?? {}), entity: entityOf(job.kind), count }, ...(job.error ? { error: job.error } : {}) });
     return this.row(job, count);
   }
@@ -224,7 +231,7 @@ export class ImportHandler {
     const rows: ImportProgressRow[] = [];
     for (const job of jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.key.localeCompare(b.key))) {
       const entry = await this.log.get(job.key);
-      const count = typeof job.result?.count === 'number' ? job.result.count : typeof entry?.detail?.count === 'number' ? entry.detail.count : 0;
+      const count = importedCount(job, entry);
       rows.push(this.row(job, count));
     }
     return rows;

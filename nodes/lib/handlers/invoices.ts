@@ -2,7 +2,7 @@ import type { Company } from '../company/types';
 import { type Job, RANK, type WritePayload, type WriteResult } from '../jobs';
 import { resolveOrder, type InvoiceAction, type PackedOrder } from '../invoicing/resolve';
 import type { LogEntry } from '../log';
-import { compileRule, defaultRule, type Rule } from '../rules';
+import { ruleOrDefault, type Rule } from '../rules';
 import { schemas } from '../schemas';
 
 /** Where an order stands in the invoice log (BlueTrace's Invoices tab). */
@@ -39,8 +39,7 @@ export class InvoiceHandler {
     readonly company: Company,
     options: { rule?: string } = {},
   ) {
-    const name = company.rules.invoice;
-    this.rule = compileRule(name, options.rule?.trim() ? options.rule : defaultRule(name).source);
+    this.rule = ruleOrDefault(company.rules.invoice, options.rule);
   }
 
   private get log() {

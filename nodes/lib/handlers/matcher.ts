@@ -2,11 +2,11 @@ import type { Company } from '../company/types';
 import { RequestError } from '../errors';
 import { RANK } from '../jobs';
 import { Matcher, toIssue, type AppRecord, type MatchKind, type MatchReport } from '../matching';
+import { ruleOrDefault } from '../rules';
+import { schemas } from '../schemas';
 
 /** QuickBooks' "name already in use" answers: QBO 6240, QBD 3100. */
 const DUPLICATE_NAME_CODES = new Set(['6240', '3100']);
-import { compileRule, defaultRule, type Rule } from '../rules';
-import { schemas } from '../schemas';
 
 /** How a matcher node is configured: its kind, and the rules an admin may have edited. */
 export interface MatcherOptions {
@@ -43,15 +43,7 @@ export function parseMatcherMessage(kind: MatcherOptions['kind'], msg: { topic?:
     return { command: 'link', appId: String(p.appId), qbId: topic === 'link' ? String(p.qbId) : undefined };
   }
   const records = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
-  records.forEach((r, i) => {
-    try {
-      schemas().validate(SCHEMA[kind], r);
-    } catch (err) {
-      if (Array.isArray(msg.payload)) (err as Error).message = `record ${i}: ${(err as Error).message}`;
-      throw err;
-    }
-  });
-  return { command: 'match', records: records as AppRecord[] };
+  return { command: 'match', records: schemas().validateEach<AppRecord>(SCHEMA[kind], records, Array.isArray(msg.payload)) };
 }
 
 /**
@@ -66,10 +58,8 @@ export class MatcherHandler {
     readonly company: Company,
     readonly options: MatcherOptions,
   ) {
-    const appRuleName = `${options.kind}-key.app`;
-    const qbRuleName = options.kind === 'item' ? company.rules.itemKey : company.rules.customerKey;
-    const appRule: Rule = compileRule(appRuleName, options.appRule?.trim() ? options.appRule : defaultRule(appRuleName).source);
-    const qbRule: Rule = compileRule(qbRuleName, options.qbRule?.trim() ? options.qbRule : defaultRule(qbRuleName).source);
+    const appRule = ruleOrDefault(`${options.kind}-key.app`, options.appRule);
+    const qbRule = ruleOrDefault(options.kind === 'item' ? company.rules.itemKey : company.rules.customerKey, options.qbRule);
     this.matcher = new Matcher(options.kind, company.mirror, ENTITY[options.kind], appRule, qbRule, company.matches(options.kind));
   }
 

@@ -40,12 +40,15 @@ export class ActivityLog {
     return (await this.store.log.findOne({ _id: this.id(sourceId) })) as LogEntry | null;
   }
 
-  /** Creates or updates the entry of a source record; fields set to undefined are removed. */
-  async put(sourceId: string, update: LogUpdate): Promise<LogEntry> {
+  /**
+   * Creates or updates the entry of a source record; fields set to undefined are removed. A new entry
+   * starts from `initial` (e.g. its first status), which an existing one ignores.
+   */
+  async put(sourceId: string, update: LogUpdate, initial: LogUpdate = {}): Promise<LogEntry> {
     const at = new Date().toISOString();
     const old = await this.get(sourceId);
     const next: LogEntry = {
-      ...(old ?? { _id: this.id(sourceId), company: this.company, kind: this.kind, sourceId, status: 'new', actions: [], attempts: 0, createdAt: at }),
+      ...(old ?? { _id: this.id(sourceId), company: this.company, kind: this.kind, sourceId, status: 'new', actions: [], attempts: 0, createdAt: at, ...initial }),
       ...update,
       updatedAt: at,
     } as LogEntry;

@@ -114,10 +114,14 @@ export class MatchBook {
     this.dirty.clear();
   }
 
-  /** The admin links, appId → QuickBooks id. */
-  async links(): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    for (const d of (await this.all()).values()) if (d.linkedQbId) out.set(d.appId, d.linkedQbId);
+  /** The documents of these app ids, in their order (ids never received are left out). */
+  async getMany(appIds: Iterable<string>): Promise<MatchDoc[]> {
+    const docs = await this.all();
+    const out: MatchDoc[] = [];
+    for (const id of appIds) {
+      const doc = docs.get(id);
+      if (doc) out.push(doc);
+    }
     return out;
   }
 

@@ -5,4 +5,4 @@ export type { KeyedRecord, MatchOutcome } from './join';
 export { MatchBook, toIssue } from './book';
 export type { MatchDoc, MatchIssue } from './book';
 export { Matcher, keyOf } from './matcher';
-export type { AppRecord, MatchReport } from './matcher';
+export type { AppRecord, MatchReport, QbKey } from './matcher';

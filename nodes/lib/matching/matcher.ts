@@ -36,6 +36,9 @@ export function keyOf(rule: Rule, record: unknown): string | Promise<string> {
   return rule.evaluate(record).then((key) => asKey(rule, key));
 }
 
+/** How the QuickBooks side is keyed: a key rule on each mirror record's fields, or a function of the record. */
+export type QbKey = Rule | ((record: MirrorRecord) => string);
+
 /**
  * Matches one kind of app record (items, customers, charges) to one mirrored QuickBooks list through
  * the key rules, persisting every outcome in a `MatchBook`. QuickBooks keys are computed once per
@@ -49,7 +52,7 @@ export class Matcher {
     private readonly mirror: Mirror,
     private readonly entity: string,
     private readonly appRule: Rule,
-    private readonly qbRule: Rule,
+    private readonly qbKey: QbKey,
     readonly book: MatchBook,
   ) {}
 
@@ -64,20 +67,28 @@ export class Matcher {
     return this.rematch(new Set(rows.map((r) => r.appId)));
   }
 
-  /** Matches every known app record against the mirror again (a Re-sync); persists what changed. */
+  /**
+   * Matches every known app record against the mirror again (a Re-sync); persists what changed.
+   * `only` limits the outcomes reported, not the work.
+   */
   async rematch(only?: Set<string>): Promise<MatchReport> {
     const qb: KeyedRecord[] = [];
     for (const r of await this.mirror.list(this.entity)) {
       let key = this.qbKeys.get(r);
       if (key === undefined) {
-        const k = keyOf(this.qbRule, r.data);
-        key = typeof k === 'string' ? k : await k;
+        if (typeof this.qbKey === 'function') key = this.qbKey(r);
+        else {
+          const k = keyOf(this.qbKey, r.data);
+          key = typeof k === 'string' ? k : await k;
+        }
         this.qbKeys.set(r, key);
       }
       qb.push({ id: r.id, key, active: r.active });
     }
     const docs = await this.book.list();
-    const outcomes = matchByKey(this.kind, docs.map((d) => ({ id: d.appId, key: d.key })), qb, await this.book.links());
+    const links = new Map<string, string>();
+    for (const d of docs) if (d.linkedQbId) links.set(d.appId, d.linkedQbId);
+    const outcomes = matchByKey(this.kind, docs.map((d) => ({ id: d.appId, key: d.key })), qb, links);
     const changed = await this.book.save(outcomes);
     const summary = summarize(outcomes);
     const wanted = only ? outcomes.filter((o) => only.has(o.appId)) : outcomes;
@@ -86,9 +97,7 @@ export class Matcher {
 
   private async docsFor(outcomes: MatchOutcome[]): Promise<MatchReport['outcomes']> {
     const out: MatchReport['outcomes'] = [];
-    for (const o of outcomes) {
-      const doc = await this.book.get(o.appId);
-      if (!doc) continue;
+    for (const doc of await this.book.getMany(outcomes.map((o) => o.appId))) {
       const issueDetail = toIssue(doc);
       out.push(issueDetail ? { ...doc, issueDetail } : doc);
     }

@@ -29,3 +29,16 @@ export function guardInput(
     handler(msg, send, done).catch((failure) => failInput(node, done, failure));
   };
 }
+
+/**
+ * A node's close handler: runs `work` (release what the node holds); a failure is logged as the node's
+ * error and `done` is called either way, so a failing close never holds up a redeploy.
+ */
+export function guardClose(node: RuntimeNode, work: () => Promise<void>): (removed: boolean, done: () => void) => void {
+  return (_removed, done) => {
+    work().then(done, (err) => {
+      node.error(`close failed: ${(err as Error).message}`);
+      done();
+    });
+  };
+}

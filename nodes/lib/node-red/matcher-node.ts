@@ -2,7 +2,7 @@ import { MatcherHandler, parseMatcherMessage, type MatcherOptions } from '../han
 import type { MatchReport } from '../matching';
 import { registerAdminRoutes } from './admin-routes';
 import { attachHandler, type ConnectionConfig } from './company';
-import { failInput } from './errors';
+import { guardInput } from './errors';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from './types';
 
 export interface MatcherNodeConfig extends ConnectionConfig {
@@ -52,30 +52,25 @@ export function matcherNode(RED: NodeAPI, type: string, kind: MatcherOptions['ki
       { ready: `${type}.status.ready`, failed: `${type}.status.invalidRule` },
     );
 
-    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
-      ready
-        .then(async (h) => {
-          const cmd = parseMatcherMessage(kind, msg);
-          const result = await h.run(cmd);
-          if ('issues' in result && !('matched' in result)) {
-            msg.payload = result.issues;
-            send([null, null, msg]);
-            return done();
-          }
-          const report = result as MatchReport;
-          showCounts(report);
-          const matched = report.outcomes.filter((o) => o.status === 'matched').map((o) => ({ appId: o.appId, name: o.appName, key: o.key, qbId: o.qbId, manual: !!o.linkedQbId }));
-          const issues = report.outcomes.filter((o) => o.issueDetail).map((o) => o.issueDetail);
-          const summary = { matched: report.matched, issues: report.issues, byIssue: report.byIssue };
-          send([
-            matched.length ? { ...msg, payload: matched, summary } : null,
-            issues.length ? { ...msg, payload: issues, summary } : null,
-            { ...msg, payload: { ...summary, outcomes: [...matched, ...issues] } },
-          ]);
-          done();
-        })
-        .catch((err) => failInput(node, done, err));
-    });
+    node.on('input', guardInput(node, async (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      const h = await ready;
+      const result = await h.run(parseMatcherMessage(kind, msg));
+      if (!('matched' in result)) {
+        msg.payload = result.issues;
+        send([null, null, msg]);
+        return done();
+      }
+      showCounts(result);
+      const matched = result.outcomes.filter((o) => o.status === 'matched').map((o) => ({ appId: o.appId, name: o.appName, key: o.key, qbId: o.qbId, manual: !!o.linkedQbId }));
+      const issues = result.outcomes.filter((o) => o.issueDetail).map((o) => o.issueDetail);
+      const summary = { matched: result.matched, issues: result.issues, byIssue: result.byIssue };
+      send([
+        matched.length ? { ...msg, payload: matched, summary } : null,
+        issues.length ? { ...msg, payload: issues, summary } : null,
+        { ...msg, payload: { ...summary, outcomes: [...matched, ...issues] } },
+      ]);
+      done();
+    }));
   }
 
   RED.nodes.registerType(type, MatcherNode);

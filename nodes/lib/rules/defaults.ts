@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../util/package-root';
+import { compileRule, type Rule } from './rule';
 
 /** One case of a default rule's sample file: an input and the output the rule must give. */
 export interface RuleSample {
@@ -59,4 +60,12 @@ export function listDefaultRules(dir = rulesDir()): DefaultRule[] {
     .filter((f) => f.endsWith('.jsonata'))
     .sort()
     .map((f) => defaultRule(f.slice(0, -'.jsonata'.length), dir));
+}
+
+/**
+ * Compiles an admin's edit of a default rule, or the default `<defaultName>` itself when the edit is
+ * empty; `name` is what errors call the rule (default: the default's name).
+ */
+export function ruleOrDefault(defaultName: string, edited: string | undefined, name = defaultName): Rule {
+  return compileRule(name, edited?.trim() ? edited : defaultRule(defaultName).source);
 }

@@ -3,5 +3,5 @@ export type { RuleLimits, RuleOptions, RuleTestOutcome } from './rule';
 export { BAIL, compileFastPath } from './fastpath';
 export type { FastPathOptions } from './fastpath';
 export { RULE_FUNCTIONS } from './functions';
-export { defaultRule, listDefaultRules, rulesDir, DEFAULT_RULE_NAMES } from './defaults';
+export { defaultRule, listDefaultRules, ruleOrDefault, rulesDir, DEFAULT_RULE_NAMES } from './defaults';
 export type { DefaultRule, DefaultRuleName, RuleSample } from './defaults';
