@@ -186,7 +186,7 @@ export class OAuthServer {
     const at = token('eyJ');
     const now = this.o.now();
     this.access.set(at, { exp: now + this.accessTtl * 1000, grant: grantId });
-    const left = Math.max(0, Math.floor((grant.refreshIssuedAt + this.refreshTtl * 1000 - now) / 1000));
+    const left = Math.max(0, Math.ceil((grant.refreshIssuedAt + this.refreshTtl * 1000 - now) / 1000));
     return { token_type: 'bearer', access_token: at, refresh_token: grant.refreshToken, expires_in: this.accessTtl, x_refresh_token_expires_in: left };
   }
 
