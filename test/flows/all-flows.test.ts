@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { startQboSimulator, type QboSimulator } from '../sim/qbo';
 import { FlowServer, eventually } from '../support/flow-server';
 import { nodeHelper as helper } from '../support/helper';
-import { qboSimEnv, setEnv } from '../support/env';
-import { tempDir } from '../support/tmp';
+import { qboSimEnv } from '../support/env';
+import { useFlow } from '../support/lifecycle';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -20,25 +20,18 @@ const coreModules = ['network/21-httpin.js', 'function/15-change.js', 'function/
 const shipped = fs.readdirSync(path.join(root, 'flows')).filter((f) => f.endsWith('.json')).sort();
 const flows = shipped.flatMap((f) => JSON.parse(fs.readFileSync(path.join(root, 'flows', f), 'utf8')) as Array<{ id: string; type: string; url?: string; method?: string; path?: string }>);
 
-const tmp = tempDir();
 const server = new FlowServer();
 let sim: QboSimulator;
-let restoreEnv: () => void = () => undefined;
 
 describe('all shipped flows together', () => {
-  before(async () => {
-    sim = await startQboSimulator({ latencyMs: 0 });
-    restoreEnv = setEnv({ ...qboSimEnv(sim), QB_STORE_DIR: path.join(tmp.dir, 'store'), QBWC_USERNAME: 'all', QBWC_PASSWORD: 'all-flows-password' });
-    await helper.startServer();
-    await server.load([...packageModules, ...coreModules], flows);
-  });
-  after(async () => {
-    await server.close();
-    await helper.stopServer();
-    await sim.close();
-    restoreEnv();
-    tmp.cleanup();
-  });
+  useFlow({
+    async env(storeDir) {
+      sim = await startQboSimulator({ latencyMs: 0 });
+      return { ...qboSimEnv(sim), QB_STORE_DIR: storeDir, QBWC_USERNAME: 'all', QBWC_PASSWORD: 'all-flows-password' };
+    },
+    start: () => server.load([...packageModules, ...coreModules], flows),
+    stop: () => sim.close(),
+  }, server);
 
   it('ships four flows with distinct node ids, HTTP endpoints and Web Connector paths', () => {
     assert.ok(shipped.length >= 4, shipped.join(', '));

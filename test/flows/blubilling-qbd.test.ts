@@ -6,26 +6,19 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { nodeHelper as helper } from '../support/helper';
-import { tempDir } from '../support/tmp';
+import { FlowServer } from '../support/flow-server';
+import { useFlow } from '../support/lifecycle';
 import { WebConnectorSimulator, type FaultOptions } from '../sim/qbwc';
 import { QbdCompany } from '../sim/qbd';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const shipped = JSON.parse(fs.readFileSync(path.join(root, 'flows', 'blubilling-qbd.json'), 'utf8')) as Array<Record<string, any>>;
 
-/** The test helper's httpNode app is never mounted (node-red-node-test-helper#53): capture it and serve it. */
-let httpNode: http.RequestListener | undefined;
-const httpIn = require('@node-red/nodes/core/network/21-httpin.js');
-const capturingHttpIn = (RED: { httpNode: http.RequestListener }) => {
-  httpNode = RED.httpNode;
-  return httpIn(RED);
-};
 const NODES = [
-  capturingHttpIn,
+  require('@node-red/nodes/core/network/21-httpin.js'),
   require('@node-red/nodes/core/function/15-change.js'),
   require('@node-red/nodes/core/function/10-switch.js'),
   require('@node-red/nodes/core/common/21-debug.js'),
@@ -39,40 +32,18 @@ const NODES = [
 
 const USER = 'bb-sync';
 const PASSWORD = 'Tr1cky&<pass>';
-const ENV = { QBWC_USERNAME: USER, QBWC_PASSWORD: PASSWORD } as Record<string, string>;
 
-const tmp = tempDir();
-const saved: Record<string, string | undefined> = {};
-let server: http.Server | undefined;
-let base = '';
+/** The flow with its httpNode app served (node-red-node-test-helper#53). */
+const server = new FlowServer();
 
 async function start(): Promise<void> {
-  await helper.load(NODES, shipped, {});
+  await server.load(NODES, shipped, {});
   await (helper.getNode('bb-qbwc') as any).whenCompany();
-  const s = http.createServer(httpNode);
-  server = s;
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  base = `http://127.0.0.1:${(s.address() as { port: number }).port}`;
 }
 
-async function stop(): Promise<void> {
-  await helper.unload();
-  const s = server;
-  server = undefined;
-  if (s?.listening) await new Promise((r) => s.close(r));
-}
-
-async function call(method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${url}`, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-const post = (url: string, body: unknown) => call('POST', url, body);
-const get = (url: string) => call('GET', url);
+const stop = () => server.close();
+const post = (url: string, body: unknown) => server.request('POST', url, body);
+const get = (url: string) => server.request('GET', url);
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 /** Around today, so records created now fall inside whatever this host's time zone is. */
@@ -87,7 +58,7 @@ qb.seed({
 });
 
 function session(faults: FaultOptions = {}) {
-  return new WebConnectorSimulator({ url: `${base}/blubilling/qbwc`, username: USER, password: PASSWORD, processor: qb }).runSession(faults);
+  return new WebConnectorSimulator({ url: server.url('/blubilling/qbwc'), username: USER, password: PASSWORD, processor: qb }).runSession(faults);
 }
 
 const named = (kind: 'Customer' | 'Invoice' | 'ReceivePayment', field: string, value: string) => qb.all(kind).filter((r) => r[field] === value);
@@ -112,23 +83,7 @@ function assertPaidOnce(n: number): void {
 }
 
 describe('flows/blubilling-qbd.json end to end', () => {
-  before(async () => {
-    for (const [k, v] of Object.entries({ ...ENV, QB_STORE_DIR: path.join(tmp.dir, 'store') })) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-    await helper.startServer();
-    await start();
-  });
-  after(async () => {
-    await stop();
-    await helper.stopServer();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    tmp.cleanup();
-  });
+  useFlow({ env: (storeDir) => ({ QBWC_USERNAME: USER, QBWC_PASSWORD: PASSWORD, QB_STORE_DIR: storeDir }), start }, server);
 
   it('is one tab whose qbwc-server is configured from the environment only', () => {
     assert.deepEqual(shipped.filter((n) => n.type === 'tab').map((n) => n.label), ['BluBilling × QuickBooks Desktop']);

@@ -8,11 +8,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { startQboSimulator, type QboSimulator } from '../sim/qbo';
 import { FlowServer, eventually } from '../support/flow-server';
 import { nodeHelper as helper } from '../support/helper';
-import { tempDir } from '../support/tmp';
+import { qboSimEnv } from '../support/env';
+import { useFlow } from '../support/lifecycle';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const shipped = JSON.parse(fs.readFileSync(path.join(root, 'flows', 'blubilling-qbo.json'), 'utf8')) as Array<Record<string, any>>;
@@ -29,12 +30,9 @@ const modules = [
   require('../../nodes/qb-date-range-exporter/qb-date-range-exporter'),
 ];
 
-const ENV_KEYS = ['QBO_ENVIRONMENT', 'QBO_BASE_URL', 'QBO_TOKEN_URL', 'QBO_AUTH_URL', 'QBO_CLIENT_ID', 'QBO_CLIENT_SECRET', 'QBO_REALM_ID', 'QBO_REFRESH_TOKEN', 'QB_STORE_DIR'];
 const P = '/blubilling-online';
 
-const tmp = tempDir();
 const server = new FlowServer();
-const saved: Record<string, string | undefined> = {};
 let sim: QboSimulator;
 
 const post = (url: string, body: unknown) => server.request('POST', `${P}${url}`, body);
@@ -76,41 +74,26 @@ function complete(keys: string[]) {
 }
 
 describe('flows/blubilling-qbo.json end to end against the QuickBooks Online simulator', () => {
-  before(async () => {
-    sim = await startQboSimulator({ latencyMs: 0 });
-    sim.seed('Item', [
-      { Name: 'Hosting - Monthly', Type: 'Service', UnitPrice: 50 },
-      { Name: 'Setup Fee', Type: 'Service', UnitPrice: 100 },
-    ]);
-    sim.seed('Customer', [
-      { DisplayName: 'Baker & Sons', PrimaryEmailAddr: { Address: 'ap@baker.example' } },
-      { DisplayName: 'Harbor Fish', PrimaryEmailAddr: { Address: 'ap@harbor.example' } },
-    ]);
-    const env: Record<string, string> = {
-      QBO_ENVIRONMENT: 'custom', QBO_BASE_URL: sim.baseUrl, QBO_TOKEN_URL: sim.tokenUrl, QBO_AUTH_URL: sim.authorizeUrl,
-      QBO_CLIENT_ID: sim.clientId, QBO_CLIENT_SECRET: sim.clientSecret, QBO_REALM_ID: sim.realmId,
-      QBO_REFRESH_TOKEN: sim.issueRefreshToken(), QB_STORE_DIR: path.join(tmp.dir, 'store'),
-    };
-    for (const k of ENV_KEYS) {
-      saved[k] = process.env[k];
-      process.env[k] = env[k];
-    }
-    await helper.startServer();
-    await server.load(modules, shipped);
-    const co = await company();
-    await eventually('the first load of the QuickBooks lists', () => co.status().state === 'connected');
-  });
-
-  after(async () => {
-    await server.close();
-    await helper.stopServer();
-    await sim.close();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    tmp.cleanup();
-  });
+  useFlow({
+    async env(storeDir) {
+      sim = await startQboSimulator({ latencyMs: 0 });
+      sim.seed('Item', [
+        { Name: 'Hosting - Monthly', Type: 'Service', UnitPrice: 50 },
+        { Name: 'Setup Fee', Type: 'Service', UnitPrice: 100 },
+      ]);
+      sim.seed('Customer', [
+        { DisplayName: 'Baker & Sons', PrimaryEmailAddr: { Address: 'ap@baker.example' } },
+        { DisplayName: 'Harbor Fish', PrimaryEmailAddr: { Address: 'ap@harbor.example' } },
+      ]);
+      return { ...qboSimEnv(sim), QB_STORE_DIR: storeDir };
+    },
+    async start() {
+      await server.load(modules, shipped);
+      const co = await company();
+      await eventually('the first load of the QuickBooks lists', () => co.status().state === 'connected');
+    },
+    stop: () => sim.close(),
+  }, server);
 
   it('is one tab, beside the other shipped flows, whose qbo-connection is configured from the environment only', () => {
     assert.deepEqual(shipped.filter((n) => n.type === 'tab').map((n) => n.label), ['BluBilling × QuickBooks Online']);

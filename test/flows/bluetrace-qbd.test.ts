@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { QbdCompany } from '../sim/qbd';
 import { WebConnectorSimulator, type FaultOptions, type SessionResult } from '../sim/qbwc';
 import { nodeHelper as helper } from '../support/helper';
 import { FlowServer, eventually } from '../support/flow-server';
-import { tempDir } from '../support/tmp';
+import { useFlow } from '../support/lifecycle';
 
 type FlowNode = Record<string, any>;
 
@@ -33,9 +33,7 @@ const modules = [
 const USER = 'bt-desktop';
 const PASSWORD = 'Oy$ter&<Bay>9';
 const COMPANY_FILE = 'C:\\QB\\Oyster Bay Seafood.QBW';
-const tmp = tempDir();
 const server = new FlowServer();
-const saved: Record<string, string | undefined> = {};
 
 /** QuickBooks Desktop as the Web Connector sees it: items (by part number or by name), customers, terms. */
 const qb = new QbdCompany({
@@ -101,28 +99,15 @@ const listId = (kind: 'Customer' | 'Item' | 'Terms', name: string) => qb.get(kin
 describe('flows/bluetrace-qbd.json against the Web Connector and a QuickBooks Desktop company', () => {
   let company: any;
 
-  before(async () => {
-    const env = {
-      QBWC_USERNAME: USER, QBWC_PASSWORD: PASSWORD, QB_STORE_DIR: path.join(tmp.dir, 'store'),
+  useFlow({
+    env: (storeDir) => ({
+      QBWC_USERNAME: USER, QBWC_PASSWORD: PASSWORD, QB_STORE_DIR: storeDir,
       QBWC_COMPANY_FILE: COMPANY_FILE, QBWC_PUBLIC_URL: 'https://qb.oysterbay.example', QBWC_DEFAULT_TERMS_ID: listId('Terms', 'Net 30'),
-    };
-    for (const [k, v] of Object.entries(env)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-    await helper.startServer();
-    company = await start();
-  });
-
-  after(async () => {
-    await server.close();
-    await helper.stopServer();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    tmp.cleanup();
-  });
+    }),
+    start: async () => {
+      company = await start();
+    },
+  }, server);
 
   it('is its own tab, btd- ids and /bluetrace-desktop/ endpoints, so it deploys beside the other shipped flows', () => {
     assert.deepEqual(shipped.filter((n) => n.type === 'tab').map((n) => n.label), ['BlueTrace × QuickBooks Desktop']);

@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { startQboSimulator, type QboSimulator } from '../sim/qbo';
 import { nodeHelper as helper } from '../support/helper';
 import { FlowServer, eventually } from '../support/flow-server';
-import { qboSimEnv, setEnv } from '../support/env';
-import { tempDir } from '../support/tmp';
+import { qboSimEnv } from '../support/env';
+import { useFlow } from '../support/lifecycle';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const flow = JSON.parse(fs.readFileSync(path.join(root, 'flows', 'bluetrace-qbo.json'), 'utf8'));
@@ -25,39 +25,33 @@ const modules = [
   require('@node-red/nodes/core/common/90-comment.js'),
 ];
 
-const tmp = tempDir();
 const server = new FlowServer();
 let sim: QboSimulator;
-let restoreEnv: () => void = () => undefined;
 
 describe('flows/bluetrace-qbo.json against the QuickBooks Online simulator', () => {
-  before(async () => {
-    sim = await startQboSimulator({ latencyMs: 0 });
-    sim.seed('Term', [{ Name: 'Net 30', DueDays: 30 }, { Name: 'Net 15', DueDays: 15 }]);
-    const terms = sim.all('Term');
-    sim.seed('Item', [
-      { Name: 'Kumamoto 60ct', Sku: 'KUM-60', Type: 'NonInventory', UnitPrice: 42.5 },
-      { Name: 'Mussels 10lb', Sku: 'MUS-10', Type: 'NonInventory', UnitPrice: 19.99 },
-    ]);
-    sim.seed('Customer', [
-      { DisplayName: 'Oyster Bay Co', PrimaryEmailAddr: { Address: 'ap@oysterbay.example' }, SalesTermRef: { value: terms[1].Id } },
-      { DisplayName: 'Harbor Fish', PrimaryEmailAddr: { Address: 'billing@harbor.example' } },
-      { DisplayName: 'Harbor Fish Market', PrimaryEmailAddr: { Address: 'billing@harbor.example' } },
-    ]);
-    restoreEnv = setEnv({ ...qboSimEnv(sim), QB_STORE_DIR: path.join(tmp.dir, 'store') });
-    await helper.startServer();
-    await server.load(modules, flow);
-    const company = await (helper.getNode('bt-qbo') as any).whenCompany();
-    await eventually('the first load', () => company.status().state === 'connected');
-  });
-
-  after(async () => {
-    await server.close();
-    await helper.stopServer();
-    await sim.close();
-    restoreEnv();
-    tmp.cleanup();
-  });
+  useFlow({
+    async env(storeDir) {
+      sim = await startQboSimulator({ latencyMs: 0 });
+      sim.seed('Term', [{ Name: 'Net 30', DueDays: 30 }, { Name: 'Net 15', DueDays: 15 }]);
+      const terms = sim.all('Term');
+      sim.seed('Item', [
+        { Name: 'Kumamoto 60ct', Sku: 'KUM-60', Type: 'NonInventory', UnitPrice: 42.5 },
+        { Name: 'Mussels 10lb', Sku: 'MUS-10', Type: 'NonInventory', UnitPrice: 19.99 },
+      ]);
+      sim.seed('Customer', [
+        { DisplayName: 'Oyster Bay Co', PrimaryEmailAddr: { Address: 'ap@oysterbay.example' }, SalesTermRef: { value: terms[1].Id } },
+        { DisplayName: 'Harbor Fish', PrimaryEmailAddr: { Address: 'billing@harbor.example' } },
+        { DisplayName: 'Harbor Fish Market', PrimaryEmailAddr: { Address: 'billing@harbor.example' } },
+      ]);
+      return { ...qboSimEnv(sim), QB_STORE_DIR: storeDir };
+    },
+    async start() {
+      await server.load(modules, flow);
+      const company = await (helper.getNode('bt-qbo') as any).whenCompany();
+      await eventually('the first load', () => company.status().state === 'connected');
+    },
+    stop: () => sim.close(),
+  }, server);
 
   it('POST /bluetrace/items matches by SKU and reports each issue with its resolution', async () => {
     const res = await server.request('POST', '/bluetrace/items', [

@@ -4,56 +4,49 @@
  * admin route that links a duplicate customer match.
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { startQboSimulator, type QboSimulator } from '../sim/qbo';
 import { eventually } from '../support/flow-server';
 import { nextMessage, nodeHelper as helper } from '../support/helper';
-import { qboSimEnv, setEnv } from '../support/env';
-import { tempDir } from '../support/tmp';
+import { qboSimEnv } from '../support/env';
+import { useFlow } from '../support/lifecycle';
 
 const modules = [
   require('../../nodes/qbo-connection/qbo-connection'),
   require('../../nodes/qb-item-matcher/qb-item-matcher'),
   require('../../nodes/qb-customer-matcher/qb-customer-matcher'),
 ];
-const tmp = tempDir();
 let sim: QboSimulator;
-let restoreEnv: () => void = () => undefined;
 
 describe('matcher nodes on QuickBooks Online', () => {
   let company: any;
-  before(async () => {
-    sim = await startQboSimulator({ latencyMs: 0 });
-    sim.seed('Account', [{ Name: 'Sales of Product Income', AccountType: 'Income' }]);
-    sim.seed('Item', [{ Name: 'Kumamoto 60ct', Sku: 'KUM-60', Type: 'NonInventory' }]);
-    sim.seed('Customer', [
-      { DisplayName: 'Harbor Fish', PrimaryEmailAddr: { Address: 'billing@harbor.example' } },
-      { DisplayName: 'Harbor Fish Market', PrimaryEmailAddr: { Address: 'billing@harbor.example' } },
-    ]);
-    const income = sim.all('Account').find((a: any) => a.Name === 'Sales of Product Income')!;
-    restoreEnv = setEnv({ ...qboSimEnv(sim), QB_STORE_DIR: path.join(tmp.dir, 'store') });
-    await helper.startServer();
-    await helper.load(modules, [
-      { id: 'tab', type: 'tab' },
-      { id: 'conn', type: 'qbo-connection', environment: '${QBO_ENVIRONMENT}', baseUrl: '${QBO_BASE_URL}', tokenUrl: '${QBO_TOKEN_URL}', authUrl: '${QBO_AUTH_URL}', realmId: '${QBO_REALM_ID}', syncEveryMinutes: 0, incomeAccountId: income.Id, invoiceCreation: true },
-      { id: 'items', z: 'tab', type: 'qb-item-matcher', edition: 'qbo', qbo: 'conn', createMissing: true, wires: [['matched'], ['issues'], ['summary']] },
-      { id: 'customers', z: 'tab', type: 'qb-customer-matcher', edition: 'qbo', qbo: 'conn', wires: [[], [], ['csummary']] },
-      { id: 'matched', z: 'tab', type: 'helper' },
-      { id: 'issues', z: 'tab', type: 'helper' },
-      { id: 'summary', z: 'tab', type: 'helper' },
-      { id: 'csummary', z: 'tab', type: 'helper' },
-    ]);
-    company = await (helper.getNode('conn') as any).whenCompany();
-    await eventually('the first load', () => company.status().state === 'connected');
-  });
-
-  after(async () => {
-    await helper.unload();
-    await helper.stopServer();
-    await sim.close();
-    restoreEnv();
-    tmp.cleanup();
+  useFlow({
+    async env(storeDir) {
+      sim = await startQboSimulator({ latencyMs: 0 });
+      sim.seed('Account', [{ Name: 'Sales of Product Income', AccountType: 'Income' }]);
+      sim.seed('Item', [{ Name: 'Kumamoto 60ct', Sku: 'KUM-60', Type: 'NonInventory' }]);
+      sim.seed('Customer', [
+        { DisplayName: 'Harbor Fish', PrimaryEmailAddr: { Address: 'billing@harbor.example' } },
+        { DisplayName: 'Harbor Fish Market', PrimaryEmailAddr: { Address: 'billing@harbor.example' } },
+      ]);
+      return { ...qboSimEnv(sim), QB_STORE_DIR: storeDir };
+    },
+    async start() {
+      const income = sim.all('Account').find((a: any) => a.Name === 'Sales of Product Income')!;
+      await helper.load(modules, [
+        { id: 'tab', type: 'tab' },
+        { id: 'conn', type: 'qbo-connection', environment: '${QBO_ENVIRONMENT}', baseUrl: '${QBO_BASE_URL}', tokenUrl: '${QBO_TOKEN_URL}', authUrl: '${QBO_AUTH_URL}', realmId: '${QBO_REALM_ID}', syncEveryMinutes: 0, incomeAccountId: income.Id, invoiceCreation: true },
+        { id: 'items', z: 'tab', type: 'qb-item-matcher', edition: 'qbo', qbo: 'conn', createMissing: true, wires: [['matched'], ['issues'], ['summary']] },
+        { id: 'customers', z: 'tab', type: 'qb-customer-matcher', edition: 'qbo', qbo: 'conn', wires: [[], [], ['csummary']] },
+        { id: 'matched', z: 'tab', type: 'helper' },
+        { id: 'issues', z: 'tab', type: 'helper' },
+        { id: 'summary', z: 'tab', type: 'helper' },
+        { id: 'csummary', z: 'tab', type: 'helper' },
+      ]);
+      company = await (helper.getNode('conn') as any).whenCompany();
+      await eventually('the first load', () => company.status().state === 'connected');
+    },
+    stop: () => sim.close(),
   });
 
   it('creates a missing item in QuickBooks with the General income account, then matches it', async () => {

@@ -1,36 +1,20 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import { nextMessage, nodeHelper as helper, type TestNode } from '../support/helper';
-import { HttpNodeCapture } from '../support/flow-server';
+import { nextMessage, nodeHelper as helper } from '../support/helper';
 import { useNodeRed } from '../support/lifecycle';
-import { tempDir } from '../support/tmp';
-import { WebConnectorSimulator } from '../sim/qbwc';
+import { QbwcNodeTest, loadExample, statusTexts } from '../support/qbwc-node';
 import { QbdCompany } from '../sim/qbd';
 
-const httpNode = new HttpNodeCapture();
-const qbwcServer = httpNode.wrap(require('../../nodes/qbwc-server/qbwc-server'));
+const t = new QbwcNodeTest('charges');
+const { qbwcServer, wcId, wcPath, creds } = t;
 const chargeMapper = require('../../nodes/qb-charge-mapper/qb-charge-mapper');
-
-const tmp = tempDir();
-let port = 0;
-let run = 0;
-
-async function serveHttpNode(): Promise<void> {
-  port = await httpNode.serve();
-}
-
-/** Each test has its own connection (own id, so its own company in the shared store). */
-const wcId = () => `wc${run}`;
-const creds = () => ({ [wcId()]: { username: 'bb-sync', password: 's3cret-pass' } });
 
 /** A flow with one charge mapper on a Desktop connection, its three outputs and a Catch on helper nodes. */
 function flow(props: Record<string, unknown> = {}) {
-  run++;
+  t.nextConnection();
   return [
     { id: 'tab', type: 'tab' },
-    { id: wcId(), type: 'qbwc-server', path: `/test/charges/${run}/qbwc`, pageSize: 50 },
+    { id: wcId(), type: 'qbwc-server', path: wcPath(), pageSize: 50 },
     { id: 'cm', z: 'tab', type: 'qb-charge-mapper', edition: 'qbd', qbwc: wcId(), ...props, wires: [['mapped'], ['unmapped'], ['summary']] },
     { id: 'mapped', z: 'tab', type: 'helper' },
     { id: 'unmapped', z: 'tab', type: 'helper' },
@@ -42,9 +26,9 @@ function flow(props: Record<string, unknown> = {}) {
 
 async function load(props: Record<string, unknown> = {}, items: string[] = ['Hosting - Monthly', 'Setup Fee']) {
   await helper.load([qbwcServer, chargeMapper], flow(props), creds());
-  const company = await (helper.getNode(wcId()) as any).whenCompany();
+  const company = await t.whenCompany();
   await company.mirror.upsert('items', items.map((name, i) => ({ id: `8000000${i}-1`, name, active: true, data: {} })));
-  return { company, node: (id: string) => helper.getNode(id) };
+  return company;
 }
 
 /** Sends a message to the mapper and collects what reaches `outputs` (each helper's next message). */
@@ -54,14 +38,22 @@ async function send(msg: Record<string, unknown>, ...outputs: string[]): Promise
   return Promise.all(waiting);
 }
 
-function statusTexts(node: TestNode): string[] {
-  const texts: string[] = [];
-  node.on('call:status', (call: { args: Array<{ text?: string }> }) => texts.push(call.args[0]?.text ?? ''));
-  return texts;
+/**
+ * With no items known and the Web Connector path served: charge ch-9 (Price Code "Support Plan") waits
+ * unmapped, and the next session's full item import brings the item. Returns the QuickBooks company.
+ */
+async function chargeWaitingForItem(): Promise<QbdCompany> {
+  const company = await load({}, []);
+  await t.serve();
+  await send({ payload: { id: 'ch-9', name: 'Support', priceCode: 'Support Plan' } }, 'unmapped');
+  const qb = new QbdCompany({});
+  qb.seed({ items: [{ type: 'ItemService', Name: 'Support Plan', Price: 10 }] });
+  await company.resync({ full: true });
+  return qb;
 }
 
 describe('qb-charge-mapper node', () => {
-  useNodeRed(tmp, httpNode);
+  useNodeRed(t.tmp, t.httpNode);
 
   it('maps a charge to the QuickBooks item named exactly as its Price Code (output 1)', async () => {
     await load();
@@ -135,18 +127,13 @@ describe('qb-charge-mapper node', () => {
     const [caught] = await send({ payload: { id: 'ch-1', name: 'Setup', priceCode: 'Setup Fee' } }, 'caught');
     assert.match(caught.error.message, /no QuickBooks Desktop \(qbwc-server\) connection is chosen/);
     // Let the (unused) connection finish opening: qbwc-server closed while still opening keeps its store open.
-    await (helper.getNode(wcId()) as any).whenCompany();
+    await t.whenCompany();
   });
 
   it('maps waiting charges again when an item import finishes, and sends them with topic "remap"', async () => {
-    const { company } = await load({}, []);
-    await serveHttpNode();
-    await send({ payload: { id: 'ch-9', name: 'Support', priceCode: 'Support Plan' } }, 'unmapped');
-    const qb = new QbdCompany({});
-    qb.seed({ items: [{ type: 'ItemService', Name: 'Support Plan', Price: 10 }] });
-    await company.resync({ full: true });
+    const qb = await chargeWaitingForItem();
     const remapped = nextMessage(helper.getNode('mapped'), 10_000);
-    const session = await new WebConnectorSimulator({ url: `http://127.0.0.1:${port}/test/charges/${run}/qbwc`, username: 'bb-sync', password: 's3cret-pass', processor: qb }).runSession();
+    const session = await t.webConnector(qb).runSession();
     assert.equal(session.ok, true, JSON.stringify(session.errors));
     const msg = await remapped;
     assert.equal(msg.topic, 'remap');
@@ -155,12 +142,7 @@ describe('qb-charge-mapper node', () => {
   });
 
   it('an item import re-maps once per change, though it fires both "synced" and "job"', async () => {
-    const { company } = await load({}, []);
-    await serveHttpNode();
-    await send({ payload: { id: 'ch-9', name: 'Support', priceCode: 'Support Plan' } }, 'unmapped');
-    const qb = new QbdCompany({});
-    qb.seed({ items: [{ type: 'ItemService', Name: 'Support Plan', Price: 10 }] });
-    await company.resync({ full: true });
+    const qb = await chargeWaitingForItem();
     const remaps: Record<string, any>[] = [];
     helper.getNode('mapped').on('input', (msg: Record<string, any>) => remaps.push(msg));
     const bothDone = new Promise<void>((resolve) => {
@@ -169,15 +151,13 @@ describe('qb-charge-mapper node', () => {
         if (call.args[0]?.text === '1 mapped, 0 unmapped' && ++n === 2) resolve();
       });
     });
-    await new WebConnectorSimulator({ url: `http://127.0.0.1:${port}/test/charges/${run}/qbwc`, username: 'bb-sync', password: 's3cret-pass', processor: qb }).runSession();
+    await t.webConnector(qb).runSession();
     await bothDone;
     assert.equal(remaps.length, 1);
   });
 
   it('its example flow deploys', async () => {
-    // Import puts an example's nodes on the current tab: here, a tab of its own.
-    const example = [{ id: 'tab', type: 'tab' }, ...(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'qb-charge-mapper', '01-map-charges-by-price-code.json'), 'utf8')) as Array<Record<string, unknown>>).map((n) => (n.type === 'qbwc-server' ? n : { ...n, z: 'tab' }))];
-    await helper.load([qbwcServer, chargeMapper, require('@node-red/nodes/core/common/20-inject.js'), require('@node-red/nodes/core/common/21-debug.js'), require('@node-red/nodes/core/common/90-comment.js')], example, { 'exc-wc': { username: 'u', password: 'p' } });
+    await loadExample('qb-charge-mapper/01-map-charges-by-price-code.json', [qbwcServer, chargeMapper], { 'exc-wc': { username: 'u', password: 'p' } });
     assert.equal(helper.getNode('exc-m1').type, 'qb-charge-mapper');
     await (helper.getNode('exc-wc') as any).whenCompany();
   });

@@ -1,36 +1,20 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ChargeHandler } from '../../nodes/lib/handlers/charges';
 import { Store } from '../../nodes/lib/store';
 import { TestCompany } from '../unit/handlers/support';
 import { nextMessage, nodeHelper as helper, type TestNode } from '../support/helper';
-import { HttpNodeCapture } from '../support/flow-server';
 import { useNodeRed } from '../support/lifecycle';
-import { tempDir } from '../support/tmp';
-import { WebConnectorSimulator } from '../sim/qbwc';
+import { QbwcNodeTest, loadExample } from '../support/qbwc-node';
 import { QbdCompany } from '../sim/qbd';
 
-const httpNode = new HttpNodeCapture();
-const qbwcServer = httpNode.wrap(require('../../nodes/qbwc-server/qbwc-server'));
+const t = new QbwcNodeTest('exporter');
+const { qbwcServer, wcId, wcPath, creds } = t;
 const exporter = require('../../nodes/qb-date-range-exporter/qb-date-range-exporter');
 
-const tmp = tempDir();
-let port = 0;
-let run = 0;
-
-async function serveHttpNode(): Promise<void> {
-  port = await httpNode.serve();
-}
-
-/** Each test has its own connection (own id, so its own company in the shared store). */
-const wcId = () => `wc${run}`;
-const wcPath = () => `/test/exporter/${run}/qbwc`;
-const creds = () => ({ [wcId()]: { username: 'bb-sync', password: 's3cret-pass' } });
-
 function flow(props: Record<string, unknown> = {}, fresh = true) {
-  if (fresh) run++;
+  if (fresh) t.nextConnection();
   return [
     { id: 'tab', type: 'tab' },
     { id: wcId(), type: 'qbwc-server', path: wcPath(), pageSize: 50 },
@@ -46,7 +30,7 @@ function flow(props: Record<string, unknown> = {}, fresh = true) {
 /** Loads the flow; the company knows item "Hosting" and charge ch-1 maps to it (ch-2 does not). */
 async function load(props: Record<string, unknown> = {}, fresh = true) {
   await helper.load([qbwcServer, exporter], flow(props, fresh), creds());
-  const company = await (helper.getNode(wcId()) as any).whenCompany();
+  const company = await t.whenCompany();
   await company.mirror.upsert('items', [{ id: '80000001-1', name: 'Hosting', active: true, data: {} }]);
   await new ChargeHandler(company).ingest([{ id: 'ch-1', name: 'Hosting', priceCode: 'Hosting' }, { id: 'ch-2', name: 'Setup', priceCode: 'Setup fee' }]);
   return company;
@@ -74,15 +58,10 @@ const customer = (id: string, createdAt = '2026-01-10T10:00:00Z', name = `Custom
 const invoice = (id: string, customerId: string, chargeId = 'ch-1', createdAt = '2026-01-10T11:00:00Z') => ({
   id, invoiceNumber: `INV-${id}`, customerId, invoiceDate: createdAt.slice(0, 10), createdAt, lines: [{ chargeId, description: 'Hosting, January', quantity: 1, unitPrice: 30 }],
 });
-const payment = (id: string, invoiceId: string, customerId: string, createdAt = '2026-01-12T09:00:00Z') => ({ id, invoiceId, customerId, paymentDate: createdAt.slice(0, 10), createdAt, amount: 30 });
 const JANUARY = { from: '2026-01-01', to: '2026-01-31' };
 
-function webConnector(qb: QbdCompany) {
-  return new WebConnectorSimulator({ url: `http://127.0.0.1:${port}${wcPath()}`, username: 'bb-sync', password: 's3cret-pass', processor: qb });
-}
-
 describe('qb-date-range-exporter node', () => {
-  useNodeRed(tmp, httpNode);
+  useNodeRed(t.tmp, t.httpNode);
 
   it('keeps the BluBilling records it receives and replies with their ids', async () => {
     await load();
@@ -136,14 +115,14 @@ describe('qb-date-range-exporter node', () => {
 
   it('approved jobs go in the next Web Connector session; each completion leaves on output 1 with its QuickBooks id', async () => {
     await load();
-    await serveHttpNode();
+    await t.serve();
     await send({ topic: 'customers', payload: customer('c1') });
     await send({ topic: 'export', payload: JANUARY });
     const approved = await send({ topic: 'approve' });
     assert.deepEqual(approved.payload, { approved: 1 });
     const exported = nextMessage(helper.getNode('exported'), 10_000);
     const qb = new QbdCompany({});
-    const session = await webConnector(qb).runSession();
+    const session = await t.webConnector(qb).runSession();
     assert.equal(session.ok, true, JSON.stringify(session.errors));
     const msg = await exported;
     assert.equal(msg.topic, 'exported/customer/c1');
@@ -154,12 +133,12 @@ describe('qb-date-range-exporter node', () => {
 
   it('the history shows each job Complete with its QuickBooks id', async () => {
     await load({ autoApprove: true });
-    await serveHttpNode();
+    await t.serve();
     await send({ topic: 'customers', payload: customer('c1') });
     await send({ topic: 'export', payload: JANUARY });
     const exported = nextMessage(helper.getNode('exported'), 10_000);
     const qb = new QbdCompany({});
-    await webConnector(qb).runSession();
+    await t.webConnector(qb).runSession();
     await exported;
     const reply = await send({ topic: 'history' });
     assert.deepEqual(reply.payload.history.map((r: { key: string; status: string; qbId?: string }) => [r.key, r.status, r.qbId]), [['customer:c1', 'Complete', qb.get('Customer', 'Customer c1')?.ListID]]);
@@ -167,13 +146,13 @@ describe('qb-date-range-exporter node', () => {
 
   it('a job QuickBooks refuses leaves on output 2 with its code and what to do', async () => {
     await load({ autoApprove: true });
-    await serveHttpNode();
+    await t.serve();
     const qb = new QbdCompany({});
     qb.seed({ customers: [{ Name: 'Customer c1' }] });
     await send({ topic: 'customers', payload: customer('c1') });
     await send({ topic: 'export', payload: JANUARY });
     const refused = nextMessage(helper.getNode('action'), 10_000);
-    await webConnector(qb).runSession();
+    await t.webConnector(qb).runSession();
     const msg = await refused;
     assert.equal(msg.payload.status, 'error');
     assert.match(msg.payload.actions[0], /QuickBooks refused customer Customer c1 \(3100\)/);
@@ -228,7 +207,7 @@ describe('qb-date-range-exporter node', () => {
   });
 
   it('works the same with a QuickBooks Online connection (jobs in the Online shape)', async () => {
-    const store = await Store.open(path.join(tmp.dir, 'qbo-store'));
+    const store = await Store.open(path.join(t.tmp.dir, 'qbo-store'));
     const company = new TestCompany('qbo-co', 'qbo', store, { invoiceCreation: true });
     /** A stand-in qbo-connection config node: what consumers see of it is its edition and whenCompany(). */
     const qboConnection = (RED: any) => {
@@ -258,9 +237,7 @@ describe('qb-date-range-exporter node', () => {
   });
 
   it('its example flow deploys', async () => {
-    // Import puts an example's nodes on the current tab: here, a tab of its own.
-    const example = [{ id: 'tab', type: 'tab' }, ...(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'qb-date-range-exporter', '01-export-by-date-range.json'), 'utf8')) as Array<Record<string, unknown>>).map((n) => (n.type === 'qbwc-server' ? n : { ...n, z: 'tab' }))];
-    await helper.load([qbwcServer, exporter, require('@node-red/nodes/core/common/20-inject.js'), require('@node-red/nodes/core/common/21-debug.js'), require('@node-red/nodes/core/common/90-comment.js')], example, { 'exe-wc': { username: 'u', password: 'p' } });
+    await loadExample('qb-date-range-exporter/01-export-by-date-range.json', [qbwcServer, exporter], { 'exe-wc': { username: 'u', password: 'p' } });
     assert.equal(helper.getNode('exe-x1').type, 'qb-date-range-exporter');
     await (helper.getNode('exe-wc') as any).whenCompany();
   });

@@ -1,33 +1,16 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import { nextMessage, nodeHelper as helper, type TestNode } from '../support/helper';
-import { HttpNodeCapture } from '../support/flow-server';
+import { nextMessage, nodeHelper as helper } from '../support/helper';
 import { useNodeRed } from '../support/lifecycle';
-import { tempDir } from '../support/tmp';
-import { WebConnectorSimulator } from '../sim/qbwc';
+import { QbwcNodeTest, loadExample, statusTexts } from '../support/qbwc-node';
 import { QbdCompany } from '../sim/qbd';
 
-const httpNode = new HttpNodeCapture();
-const qbwcServer = httpNode.wrap(require('../../nodes/qbwc-server/qbwc-server'));
+const t = new QbwcNodeTest('importer');
+const { qbwcServer, wcId, wcPath, creds } = t;
 const importer = require('../../nodes/qb-importer/qb-importer');
 
-const tmp = tempDir();
-let port = 0;
-let run = 0;
-
-async function serveHttpNode(): Promise<void> {
-  port = await httpNode.serve();
-}
-
-/** Each test has its own connection (own id, so its own company in the shared store). */
-const wcId = () => `wc${run}`;
-const wcPath = () => `/test/importer/${run}/qbwc`;
-const creds = () => ({ [wcId()]: { username: 'bb-sync', password: 's3cret-pass' } });
-
 function flow(props: Record<string, unknown> = {}, pageSize = 50) {
-  run++;
+  t.nextConnection();
   return [
     { id: 'tab', type: 'tab' },
     { id: wcId(), type: 'qbwc-server', path: wcPath(), pageSize },
@@ -42,8 +25,8 @@ function flow(props: Record<string, unknown> = {}, pageSize = 50) {
 
 async function load(props: Record<string, unknown> = {}, pageSize = 50) {
   await helper.load([qbwcServer, importer], flow(props, pageSize), creds());
-  await (helper.getNode(wcId()) as any).whenCompany();
-  await serveHttpNode();
+  await t.whenCompany();
+  await t.serve();
 }
 
 async function send(msg: Record<string, unknown>, output: string): Promise<Record<string, any>> {
@@ -59,18 +42,8 @@ function collect(id: string): Record<string, any>[] {
   return got;
 }
 
-function statusTexts(node: TestNode): string[] {
-  const texts: string[] = [];
-  node.on('call:status', (call: { args: Array<{ text?: string }> }) => texts.push(call.args[0]?.text ?? ''));
-  return texts;
-}
-
 /** Tomorrow's date: records QuickBooks modified today fall inside a range that ends there. */
 const tomorrow = () => new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
-
-function webConnector(qb: QbdCompany) {
-  return new WebConnectorSimulator({ url: `http://127.0.0.1:${port}${wcPath()}`, username: 'bb-sync', password: 's3cret-pass', processor: qb });
-}
 
 /** Resolves with the next output-2 message that reports a finished job. */
 function completion(): Promise<Record<string, any>> {
@@ -82,7 +55,7 @@ function completion(): Promise<Record<string, any>> {
 }
 
 describe('qb-importer node', () => {
-  useNodeRed(tmp, httpNode);
+  useNodeRed(t.tmp, t.httpNode);
 
   it('queues one import job per entity and replies on output 3', async () => {
     await load();
@@ -125,7 +98,7 @@ describe('qb-importer node', () => {
     qb.seedItems(3, { prefix: 'Plan' });
     await send({ payload: { from: '2000-01-01', to: tomorrow(), entities: ['items'] } }, 'reply');
     const page = nextMessage(helper.getNode('pages'), 10_000);
-    const session = await webConnector(qb).runSession();
+    const session = await t.webConnector(qb).runSession();
     assert.equal(session.ok, true, JSON.stringify(session.errors));
     const msg = await page;
     assert.equal(msg.topic, 'imported/items');
@@ -147,7 +120,7 @@ describe('qb-importer node', () => {
     const pages = collect('pages');
     const progress = collect('progress');
     const done = completion();
-    const session = await webConnector(qb).runSession();
+    const session = await t.webConnector(qb).runSession();
     assert.equal(session.ok, true, JSON.stringify(session.errors));
     await done;
     assert.deepEqual(pages.map((m) => [m.payload.records.length, m.payload.count, m.payload.done]), [[2, 2, false], [2, 4, false], [1, 5, true]]);
@@ -161,7 +134,7 @@ describe('qb-importer node', () => {
     await send({ payload: { from: '2000-01-01', to: tomorrow(), entities: ['customers'] } }, 'reply');
     const texts = statusTexts(helper.getNode('im'));
     const done = completion();
-    await webConnector(qb).runSession();
+    await t.webConnector(qb).runSession();
     const msg = await done;
     assert.equal(msg.topic, 'complete/customers');
     assert.equal(msg.payload.status, 'Complete');
@@ -180,9 +153,7 @@ describe('qb-importer node', () => {
   });
 
   it('its example flow deploys', async () => {
-    // Import puts an example's nodes on the current tab: here, a tab of its own.
-    const example = [{ id: 'tab', type: 'tab' }, ...(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'qb-importer', '01-import-by-date-range.json'), 'utf8')) as Array<Record<string, unknown>>).map((n) => (n.type === 'qbwc-server' ? n : { ...n, z: 'tab' }))];
-    await helper.load([qbwcServer, importer, require('@node-red/nodes/core/common/20-inject.js'), require('@node-red/nodes/core/common/21-debug.js'), require('@node-red/nodes/core/common/90-comment.js')], example, { 'exm-wc': { username: 'u', password: 'p' } });
+    await loadExample('qb-importer/01-import-by-date-range.json', [qbwcServer, importer], { 'exm-wc': { username: 'u', password: 'p' } });
     assert.equal(helper.getNode('exm-m1').type, 'qb-importer');
     await (helper.getNode('exm-wc') as any).whenCompany();
   });

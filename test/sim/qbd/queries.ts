@@ -137,15 +137,19 @@ function filterRecords(state: CompanyState, spec: QuerySpec, rq: XNode): Rec[] {
   const off = state.utcOffsetMinutes;
   const { records } = spec.source(state);
   const tests: ((r: Rec) => boolean)[] = [];
+  /** FromModifiedDate / ToModifiedDate under `node`, inclusive, in the company's time zone. */
+  const modifiedBetween = (node: XNode) => {
+    const from = parseDateTime(node, 'FromModifiedDate', off, false);
+    const to = parseDateTime(node, 'ToModifiedDate', off, true);
+    if (from !== undefined) tests.push((r) => (r._modified as number) >= from);
+    if (to !== undefined) tests.push((r) => (r._modified as number) <= to);
+  };
   if (spec.isList) {
     const active = childText(rq, 'ActiveStatus') ?? 'ActiveOnly';
     if (active === 'ActiveOnly') tests.push((r) => r.IsActive === true);
     else if (active === 'InactiveOnly') tests.push((r) => r.IsActive === false);
     else if (active !== 'All') throw new QbdRequestError(`ActiveStatus "${active}" is not ActiveOnly, InactiveOnly or All`);
-    const from = parseDateTime(rq, 'FromModifiedDate', off, false);
-    const to = parseDateTime(rq, 'ToModifiedDate', off, true);
-    if (from !== undefined) tests.push((r) => (r._modified as number) >= from);
-    if (to !== undefined) tests.push((r) => (r._modified as number) <= to);
+    modifiedBetween(rq);
     const nf = child(rq, 'NameFilter');
     if (nf) {
       const crit = childText(nf, 'MatchCriterion') as string;
@@ -165,12 +169,7 @@ function filterRecords(state: CompanyState, spec: QuerySpec, rq: XNode): Rec[] {
     if (accountType !== undefined) tests.push((r) => r.AccountType === accountType);
   } else {
     const mr = child(rq, 'ModifiedDateRangeFilter');
-    if (mr) {
-      const from = parseDateTime(mr, 'FromModifiedDate', off, false);
-      const to = parseDateTime(mr, 'ToModifiedDate', off, true);
-      if (from !== undefined) tests.push((r) => (r._modified as number) >= from);
-      if (to !== undefined) tests.push((r) => (r._modified as number) <= to);
-    }
+    if (mr) modifiedBetween(mr);
     const tr = child(rq, 'TxnDateRangeFilter');
     if (tr) {
       if (child(tr, 'DateMacro')) throw new QbdRequestError('TxnDateRangeFilter/DateMacro is not simulated');

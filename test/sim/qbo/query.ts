@@ -152,15 +152,20 @@ export function parseQuery(text: string): ParsedQuery {
   p += 1;
   const entity = canonicalEntity(entTok.v);
   if (!entity) throw faults.queryParse(`Invalid entity name: ${entTok.v}`);
+  /** A property of the entity that WHERE and ORDERBY may name, spelt as the entity does (else 4001). */
+  const filterableField = (): string => {
+    const f = peek();
+    if (f.t !== 'id') fail(f);
+    p += 1;
+    const field = FILTERABLE[entity].find((x) => x.toLowerCase() === f.v.toLowerCase());
+    if (!field) throw faults.queryProperty(f.v);
+    return field;
+  };
 
   const where: Condition[] = [];
   if (kw('where')) {
     do {
-      const f = peek();
-      if (f.t !== 'id') fail(f);
-      p += 1;
-      const field = FILTERABLE[entity].find((x) => x.toLowerCase() === f.v.toLowerCase());
-      if (!field) throw faults.queryProperty(f.v);
+      const field = filterableField();
       const o = peek();
       let op: Op;
       if (o.t === 'op' && ['=', '<', '>', '<=', '>='].includes(o.v)) op = o.v as Op;
@@ -186,11 +191,7 @@ export function parseQuery(text: string): ParsedQuery {
   const orderBy: ParsedQuery['orderBy'] = [];
   if (kw('orderby') || (kw('order') && (expectKw('by'), true))) {
     do {
-      const f = peek();
-      if (f.t !== 'id') fail(f);
-      p += 1;
-      const field = FILTERABLE[entity].find((x) => x.toLowerCase() === f.v.toLowerCase());
-      if (!field) throw faults.queryProperty(f.v);
+      const field = filterableField();
       let desc = false;
       if (kw('desc')) desc = true;
       else kw('asc');

@@ -25,6 +25,15 @@ function invoiceJob(key: string, ref: string, deps: { customer: string; item: st
   };
 }
 
+/** One session that adds customer c1, item i1 and invoice so-1 (SO-1001, 2 × 20) for them. */
+async function sendInvoiceSo1(r: Rig): Promise<void> {
+  const income = r.qbd.get('Account', 'Service Income')?.ListID as string;
+  await r.enqueue(customerJob('customer:c1', 'Oyster Bay Co'));
+  await r.enqueue(itemJob('item:i1', 'KUM-60', income));
+  await r.enqueue(invoiceJob('invoice:so-1', 'SO-1001', { customer: 'customer:c1', item: 'item:i1' }));
+  await r.run();
+}
+
 function paymentJob(key: string, ref: string, invoice: string, customer: string, amount: number) {
   return {
     key, kind: 'payment.add' as const, sourceId: key, dependsOn: [invoice, customer],
@@ -104,11 +113,7 @@ describe('DesktopCompany: writes in one Web Connector session', () => {
 
   it('updates an invoice changed before it was closed with InvoiceMod (TxnID + EditSequence), never a second invoice', async () => {
     r = await rig();
-    const income = r.qbd.get('Account', 'Service Income')?.ListID as string;
-    await r.enqueue(customerJob('customer:c1', 'Oyster Bay Co'));
-    await r.enqueue(itemJob('item:i1', 'KUM-60', income));
-    await r.enqueue(invoiceJob('invoice:so-1', 'SO-1001', { customer: 'customer:c1', item: 'item:i1' }));
-    await r.run();
+    await sendInvoiceSo1(r);
     const first = await r.job('invoice:so-1');
 
     const { changed } = await r.company.outbox.enqueue({ rank: 3, ...invoiceJob('invoice:so-1', 'SO-1001', { customer: 'customer:c1', item: 'item:i1' }, [{ Quantity: 5, Rate: 20 }]) });
@@ -126,11 +131,7 @@ describe('DesktopCompany: writes in one Web Connector session', () => {
 
   it('re-reads an invoice edited in QuickBooks meanwhile (3200 stale EditSequence) and retries the update once', async () => {
     r = await rig();
-    const income = r.qbd.get('Account', 'Service Income')?.ListID as string;
-    await r.enqueue(customerJob('customer:c1', 'Oyster Bay Co'));
-    await r.enqueue(itemJob('item:i1', 'KUM-60', income));
-    await r.enqueue(invoiceJob('invoice:so-1', 'SO-1001', { customer: 'customer:c1', item: 'item:i1' }));
-    await r.run();
+    await sendInvoiceSo1(r);
     const txnId = (await r.job('invoice:so-1')).result?.qbId as string;
     r.clock.advance(120);
     r.qbd.setTimeModified('Invoice', txnId, r.clock.now()); // someone edited it in QuickBooks: new EditSequence

@@ -1,6 +1,7 @@
 /** Test fixtures for the Web Connector service: a fake durable work source, a fake request processor, a live server. */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach } from 'node:test';
 import { createQbwcService, type QbwcService, type QbwcServiceOptions } from '../../../nodes/lib/company/qbwc/service';
 import { mountOnHttpServer } from '../../../nodes/lib/company/qbwc/http-mount';
 import type { QbwcWorkSource, ReceivedResponse, SendRequestContext, SessionEndReason } from '../../../nodes/lib/company/qbwc/work-source';
@@ -170,6 +171,19 @@ export async function startService(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Hooks for the enclosing describe: before each test a service (startService) over a fresh
+ * FakeWorkSource of `jobs` jobs, handed to `use`; closed after the test.
+ */
+export function servicePerTest(jobs: number, use: (running: Running) => void, options: Partial<QbwcServiceOptions> = {}): void {
+  let running: Running | undefined;
+  beforeEach(async () => {
+    running = await startService(new FakeWorkSource(jobs), options);
+    use(running);
+  });
+  afterEach(() => running?.close());
 }
 
 export interface RawAnswer {

@@ -1,22 +1,23 @@
 /** receiveResponseXML percents: what the service makes of the work source's progress values. */
-import { describe, it, beforeEach, afterEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebConnectorSimulator, type RequestProcessor } from '../../sim/qbwc';
-import { FakeProcessor, FakeWorkSource, PASSWORD, USER, startService, type Running } from './service-helpers';
+import { FakeProcessor, FakeWorkSource, PASSWORD, USER, servicePerTest, type Running } from './service-helpers';
 
 let running: Running;
 let work: FakeWorkSource;
+/** Takes the service servicePerTest started (and its work source) for the current test. */
+const use = (r: Running) => {
+  running = r;
+  work = r.work;
+};
 
 function run(processor: RequestProcessor = new FakeProcessor()) {
   return new WebConnectorSimulator({ url: running.url, username: USER, password: PASSWORD, processor }).runSession();
 }
 
 describe('qbwc service: progress values', () => {
-  beforeEach(async () => {
-    work = new FakeWorkSource(3);
-    running = await startService(work);
-  });
-  afterEach(() => running.close());
+  servicePerTest(3, use);
 
   it('never lets the percent go backwards within a session', async () => {
     work.percentScript = [50, 40, 100];

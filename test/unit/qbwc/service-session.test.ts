@@ -1,23 +1,24 @@
 /** The Web Connector service driven over real HTTP by the Web Connector simulator. */
-import { describe, it, after, beforeEach, afterEach } from 'node:test';
+import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebConnectorSimulator, type WebConnectorOptions } from '../../sim/qbwc';
 import { DEFAULT_SERVER_VERSION } from '../../../nodes/lib/company/qbwc/operations';
-import { FakeProcessor, FakeWorkSource, PASSWORD, USER, startService, type Running } from './service-helpers';
+import { FakeProcessor, FakeWorkSource, PASSWORD, USER, servicePerTest, startService, type Running } from './service-helpers';
 
 let running: Running;
 let work: FakeWorkSource;
+/** Takes the service servicePerTest started (and its work source) for the current test. */
+const use = (r: Running) => {
+  running = r;
+  work = r.work;
+};
 
 function sim(extra: Partial<WebConnectorOptions> = {}): WebConnectorSimulator {
   return new WebConnectorSimulator({ url: running.url, username: USER, password: PASSWORD, processor: new FakeProcessor(), ...extra });
 }
 
 describe('qbwc service: a full session', () => {
-  beforeEach(async () => {
-    work = new FakeWorkSource(3);
-    running = await startService(work);
-  });
-  afterEach(() => running.close());
+  servicePerTest(3, use);
 
   it('follows the real call order and ends with closeConnection', async () => {
     const r = await sim().runSession();
@@ -82,11 +83,7 @@ describe('qbwc service: a full session', () => {
 });
 
 describe('qbwc service: authenticate answers', () => {
-  beforeEach(async () => {
-    work = new FakeWorkSource(1);
-    running = await startService(work);
-  });
-  afterEach(() => running.close());
+  servicePerTest(1, use);
 
   it('answers nvu for a wrong password and starts no session', async () => {
     const r = await sim({ password: 'wrong' }).runSession();
@@ -170,11 +167,7 @@ describe('qbwc service: clientVersion', () => {
 });
 
 describe('qbwc service: errors during a session', () => {
-  beforeEach(async () => {
-    work = new FakeWorkSource(3);
-    running = await startService(work);
-  });
-  afterEach(() => running.close());
+  servicePerTest(3, use);
 
   it('returns a negative percent for an hresult response, then getLastError explains it', async () => {
     const r = await sim({ hresultOnResponse: 2 }).runSession();
@@ -212,11 +205,7 @@ describe('qbwc service: errors during a session', () => {
 });
 
 describe('qbwc service: a work source that throws', () => {
-  beforeEach(async () => {
-    work = new FakeWorkSource(2);
-    running = await startService(work);
-  });
-  afterEach(() => running.close());
+  servicePerTest(2, use);
 
   it('answers busy when hasWork throws', async () => {
     work.failing.add('hasWork');
@@ -267,11 +256,7 @@ describe('qbwc service: a work source that throws', () => {
 });
 
 describe('qbwc service: overlapping sessions', () => {
-  beforeEach(async () => {
-    work = new FakeWorkSource(4);
-    running = await startService(work, { idleTimeoutMs: 60_000 });
-  });
-  afterEach(() => running.close());
+  servicePerTest(4, use, { idleTimeoutMs: 60_000 });
 
   it('answers busy to a second session while one is running', async () => {
     const first = await sim({ killAfterResponses: 1 }).runSession();
@@ -295,11 +280,7 @@ describe('qbwc service: overlapping sessions', () => {
 
 describe('qbwc service: dead sessions', () => {
   // Short idle timeout; the tests wait for the expiry event itself, never for a fixed time.
-  beforeEach(async () => {
-    work = new FakeWorkSource(4);
-    running = await startService(work, { idleTimeoutMs: 250 });
-  });
-  afterEach(() => running.close());
+  servicePerTest(4, use, { idleTimeoutMs: 250 });
 
   it('ends a session that dies without closeConnection with reason expired', async () => {
     const expired = work.nextEnd('expired');
