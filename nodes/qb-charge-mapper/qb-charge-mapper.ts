@@ -10,7 +10,7 @@ import { ChargeHandler, parseChargeMessage, splitMapping } from '../lib/handlers
 import type { MatchReport } from '../lib/matching';
 import { registerAdminRoutes } from '../lib/node-red/admin-routes';
 import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
-import { guardInput } from '../lib/node-red/errors';
+import { guardInput, reportBackground } from '../lib/node-red/errors';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
 
 interface ChargeMapperConfig extends ConnectionConfig {
@@ -47,7 +47,7 @@ export = function (RED: NodeAPI): void {
     const remap = (work: (h: ChargeHandler) => Promise<MatchReport | undefined>) => {
       if (!handler) return;
       const h = handler;
-      remaps = remaps.then(() => work(h)).then(remapped, (err) => node.error(`re-map failed: ${(err as Error).message}`));
+      remaps = remaps.then(() => work(h)).then(remapped, (err) => reportBackground(node, 're-map', err));
     };
 
     const ready = attachHandler(

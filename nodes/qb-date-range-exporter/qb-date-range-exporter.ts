@@ -13,7 +13,8 @@ import { ExportHandler, parseExportMessage, type ExportReport, type ExportReques
 import { ExportScheduler } from '../lib/handlers/scheduler';
 import type { Job } from '../lib/jobs';
 import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
-import { guardClose, guardInput } from '../lib/node-red/errors';
+import { guardClose, guardInput, reportBackground } from '../lib/node-red/errors';
+import { registerPerimeter } from '../lib/node-red/perimeter';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
 import { acquireStore, releaseStore, storeDir, type Store } from '../lib/store';
 import { intSetting } from '../lib/util/env';
@@ -55,6 +56,7 @@ function exportText(report: ExportReport): string {
 }
 
 export = function (RED: NodeAPI): void {
+  registerPerimeter(RED);
   function DateRangeExporterNode(this: RuntimeNode, config: ExporterConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -63,7 +65,7 @@ export = function (RED: NodeAPI): void {
     let store: { dir: string; store: Store } | undefined;
     let closed = false;
 
-    const report = (err: unknown) => node.error(`export follow-up failed: ${(err as Error).message}`);
+    const report = (err: unknown) => reportBackground(node, 'export follow-up', err);
     const onJob = (job: Job) => {
       const h = handler;
       h?.onJob(job).then(async (outcome) => {
@@ -116,7 +118,7 @@ export = function (RED: NodeAPI): void {
         exporter: scheduledExport,
       });
       scheduler.start(intSetting(config.checkMinutes, 60, 1) * MINUTE, (err) => {
-        node.error(`scheduled export failed: ${err.message}`);
+        reportBackground(node, 'scheduled export', err);
         node.status({ fill: 'red', shape: 'ring', text: 'qb-date-range-exporter.status.scheduleFailed' });
       });
       showNext(); // start() ticks at once: show the next export date after that tick

@@ -8,7 +8,8 @@
 import { ImportHandler, importStatusText, parseImportMessage, type ImportedEvent, type ImportReport } from '../lib/handlers/importer';
 import type { Job } from '../lib/jobs';
 import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
-import { guardInput } from '../lib/node-red/errors';
+import { guardInput, reportBackground } from '../lib/node-red/errors';
+import { registerPerimeter } from '../lib/node-red/perimeter';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
 
 interface ImporterConfig extends ConnectionConfig {
@@ -18,6 +19,7 @@ interface ImporterConfig extends ConnectionConfig {
 }
 
 export = function (RED: NodeAPI): void {
+  registerPerimeter(RED);
   function ImporterNode(this: RuntimeNode, config: ImporterConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -27,7 +29,7 @@ export = function (RED: NodeAPI): void {
     const serially = (work: (h: ImportHandler) => Promise<void>) => {
       if (!handler) return;
       const h = handler;
-      events = events.then(() => work(h)).catch((err) => node.error(`import follow-up failed: ${(err as Error).message}`));
+      events = events.then(() => work(h)).catch((err) => reportBackground(node, 'import follow-up', err));
     };
 
     const showProgress = async (h: ImportHandler) => {

@@ -4,11 +4,11 @@
  * refusal), 3 one acknowledgement per input (for HTTP responses). `msg.topic` "log" lists the invoice
  * log. Wiring only: the behaviour is `InvoiceHandler` in nodes/lib/handlers.
  */
-import { InvoiceHandler, type InvoiceOutcome } from '../lib/handlers/invoices';
+import { InvoiceHandler, parseLogFilter, type InvoiceOutcome } from '../lib/handlers/invoices';
 import type { Job } from '../lib/jobs';
 import { registerAdminRoutes } from '../lib/node-red/admin-routes';
 import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
-import { guardInput } from '../lib/node-red/errors';
+import { guardInput, reportBackground } from '../lib/node-red/errors';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
 
 interface InvoiceCreatorConfig extends ConnectionConfig {
@@ -30,7 +30,7 @@ export = function (RED: NodeAPI): void {
       node.send(outcome.status === 'needs-action' ? [null, msg, null] : [msg, null, null]);
       node.status({ fill: outcome.status === 'needs-action' ? 'yellow' : 'green', shape: 'dot', text: `${outcome.orderNumber}: ${outcome.status}` });
     };
-    const report = (err: unknown) => node.error(`invoice follow-up failed: ${(err as Error).message}`);
+    const report = (err: unknown) => reportBackground(node, 'invoice follow-up', err);
 
     const ready = attachHandler(RED, node, config, {
       job: (job: Job) => handler?.onJob(job).then(emit, report),
@@ -43,13 +43,15 @@ export = function (RED: NodeAPI): void {
     node.on('input', guardInput(node, async (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       const h = await ready;
       if (msg.topic === 'log') {
-        const filter = (msg.payload && typeof msg.payload === 'object' ? msg.payload : {}) as { status?: string };
-        msg.payload = await h.list({ status: filter.status, limit: 1000 });
+        msg.payload = await h.list(parseLogFilter(msg.payload));
+        if (msg.res) msg.statusCode = 200;
         send([null, null, msg]);
         return done();
       }
       const outcome = await h.handle(msg.payload);
-      send([null, outcome.status === 'needs-action' ? { ...msg, payload: outcome } : null, { ...msg, payload: outcome }]);
+      const answer: NodeMessage = { ...msg, payload: outcome };
+      if (msg.res) answer.statusCode = 202; // received: QuickBooks gets it when its job runs
+      send([null, outcome.status === 'needs-action' ? { ...msg, payload: outcome } : null, answer]);
       node.status({ fill: outcome.status === 'needs-action' ? 'yellow' : 'blue', shape: 'dot', text: `${outcome.orderNumber}: ${outcome.status}` });
       done();
     }));

@@ -9,6 +9,7 @@ import { resolveEndpoints, type QboEnvironment } from '../lib/company/qbo/enviro
 import { createOnlineCompany, type OnlineCompanyHandle } from '../lib/company/qbo/online-factory';
 import type { Company } from '../lib/company/types';
 import { registerAdminRoutes } from '../lib/node-red/admin-routes';
+import { NotConfiguredError } from '../lib/errors';
 import { guardClose } from '../lib/node-red/errors';
 import { registerOAuthRoutes } from '../lib/node-red/qbo-oauth';
 import { generalSettings, type GeneralSettingsConfig } from '../lib/node-red/settings';
@@ -80,7 +81,7 @@ export = function (RED: NodeAPI): void {
         tokens = await vault.load(tokenKey);
       }
       if (!tokens) {
-        throw new Error('QuickBooks Online is not connected yet: press "Connect to QuickBooks" in the qbo-connection settings and deploy again (or set QBO_REALM_ID and QBO_REFRESH_TOKEN)');
+        throw new NotConfiguredError('QuickBooks Online is not connected yet: press "Connect to QuickBooks" in the qbo-connection settings and deploy again (or set QBO_REALM_ID and QBO_REFRESH_TOKEN)');
       }
       handle = await createOnlineCompany({
         id: node.id, store, settings: generalSettings(config), realmId: tokens.realmId, app: app(), environment: environmentConfig,

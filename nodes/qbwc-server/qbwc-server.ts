@@ -9,6 +9,7 @@ import { joinPublicUrl, buildQwc } from '../lib/company/qbwc/qwc';
 import { createQbwcService, type QbwcService } from '../lib/company/qbwc/service';
 import type { Company } from '../lib/company/types';
 import { registerAdminRoutes } from '../lib/node-red/admin-routes';
+import { NotConfiguredError } from '../lib/errors';
 import { guardClose } from '../lib/node-red/errors';
 import { mountRoute } from '../lib/node-red/http-routes';
 import type { NodeAPI, RequestLike, ResponseLike, RuntimeNode } from '../lib/node-red/types';
@@ -59,7 +60,7 @@ export = function (RED: NodeAPI): void {
     let acquired = false;
     let closing = false;
     const ready = (async () => {
-      if (!username || !password) throw new Error('qbwc-server: set the Web Connector user name and password (or QBWC_USERNAME and QBWC_PASSWORD)');
+      if (!username || !password) throw new NotConfiguredError('qbwc-server: set the Web Connector user name and password (or QBWC_USERNAME and QBWC_PASSWORD)');
       const store = await acquireStore(dir);
       acquired = true;
       if (closing) throw new Error('qbwc-server closed while starting');

@@ -40,3 +40,43 @@ export class RequestError extends Error {
     super(message);
   }
 }
+
+/**
+ * A connection that cannot work until someone configures it (no tokens yet, no Web Connector
+ * password): `code` QB_NOT_CONFIGURED, answered over HTTP as 503.
+ */
+export class NotConfiguredError extends Error {
+  override name = 'NotConfiguredError';
+  readonly code = 'QB_NOT_CONFIGURED';
+}
+
+/** What a failure answers over HTTP: `{error, problems?}` and a status, never a stack or a path. */
+export interface HttpErrorAnswer {
+  statusCode: number;
+  body: { error: string; problems?: unknown };
+}
+
+const BAD_REQUEST_CODES = new Set(['QB_BAD_REQUEST', 'QB_INVALID_MESSAGE']);
+const NOT_CONNECTED_CODES = new Set(['NOT_CONNECTED', 'RECONNECT_NEEDED', 'QB_NOT_CONFIGURED']);
+/** An absolute file path (POSIX or Windows) inside a message. */
+const FILE_PATH = /(?:[A-Za-z]:\\|\/)(?:[\w.@+-]+[\\/])+[\w.@+-]*/g;
+
+/** A failure's message as it may be shown to a caller: file paths taken out, the error's class name off. */
+export function publicMessage(err: unknown): string {
+  return messageOf(err).replace(FILE_PATH, '<file>').replace(/^[A-Za-z]*Error: /, '');
+}
+
+/** The HTTP status and JSON body a failure answers with (flows' error paths and admin routes). */
+export function httpErrorAnswer(failure: unknown): HttpErrorAnswer {
+  const err = toError(failure);
+  const code = (err as { code?: unknown }).code;
+  const problems = (err as { problems?: unknown }).problems;
+  let statusCode = 500;
+  if (typeof code === 'string' && BAD_REQUEST_CODES.has(code)) statusCode = 400;
+  else if (code === 'QB_NOT_FOUND') statusCode = 404;
+  else if (typeof code === 'string' && NOT_CONNECTED_CODES.has(code)) statusCode = 503;
+  else if (err.name === 'RangeError' || err.name === 'RuleError') statusCode = 400;
+  const body: HttpErrorAnswer['body'] = { error: publicMessage(err) };
+  if (Array.isArray(problems)) body.problems = problems;
+  return { statusCode, body };
+}

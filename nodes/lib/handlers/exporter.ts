@@ -1,6 +1,7 @@
 import type { Company } from '../company/types';
 import { RANK, jobRefsIn, type Job, type WriteKind, type WritePayload } from '../jobs';
 import type { LogEntry } from '../log';
+import { RequestError } from '../errors';
 import { schemas } from '../schemas';
 import { BLU_ENTITIES, BluRecords, PLURAL, type BluEntity, type RecordStatus } from './blubilling-records';
 import { chargeItems, type ChargeItem } from './charges';
@@ -66,14 +67,28 @@ const KIND: Readonly<Record<BluEntity, WriteKind>> = { customer: 'customer.add',
 const ENTITY_OF_KIND: Readonly<Record<string, BluEntity>> = { 'customer.add': 'customer', 'invoice.upsert': 'invoice', 'payment.add': 'payment' };
 const WHAT: Readonly<Record<BluEntity, string>> = { customer: 'Customer', invoice: 'Invoice', payment: 'Payment' };
 
+/** The most job keys one approve or skip may name. */
+const MAX_KEYS = 10_000;
+/** The most history rows one answer may hold. */
+export const MAX_HISTORY_LIMIT = 10_000;
+
+/** A history `limit` (a number, or its text from a query string), checked: a whole number 1–10,000. */
+function historyLimit(raw: unknown): number | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,6}$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_HISTORY_LIMIT) throw new RequestError(`limit must be a whole number from 1 to ${MAX_HISTORY_LIMIT}`);
+  return n;
+}
+
 function keysOf(payload: unknown, required: boolean): string[] | undefined {
   const raw = payload && typeof payload === 'object' && !Array.isArray(payload) ? (payload as { keys?: unknown }).keys : payload;
   if (raw === undefined || raw === null || raw === '') {
-    if (required) throw new Error('skip needs payload: a job key or an array of job keys');
+    if (required) throw new RequestError('skip needs payload: a job key or an array of job keys');
     return undefined;
   }
   const keys = Array.isArray(raw) ? raw : [raw];
-  if (!keys.every((k) => typeof k === 'string' && k !== '')) throw new Error('job keys must be non-empty strings');
+  if (keys.length > MAX_KEYS) throw new RequestError(`at most ${MAX_KEYS} job keys at once`);
+  if (!keys.every((k) => typeof k === 'string' && k !== '' && k.length <= 512)) throw new RequestError('job keys must be non-empty strings');
   return keys as string[];
 }
 
@@ -91,8 +106,8 @@ export function parseExportMessage(msg: { topic?: unknown; payload?: unknown }):
     case 'queue':
       return { command: 'queue' };
     case 'history': {
-      const limit = (msg.payload as { limit?: unknown } | undefined)?.limit;
-      return typeof limit === 'number' && limit > 0 ? { command: 'history', limit } : { command: 'history' };
+      const limit = historyLimit((msg.payload as { limit?: unknown } | undefined)?.limit);
+      return limit === undefined ? { command: 'history' } : { command: 'history', limit };
     }
     case 'approve':
       return { command: 'approve', keys: keysOf(msg.payload, false) };
@@ -102,7 +117,7 @@ export function parseExportMessage(msg: { topic?: unknown; payload?: unknown }):
     case '':
       return { command: 'export', request: schemas().validate<ExportRequest>('export-request', msg.payload) };
     default:
-      throw new Error(`unknown topic "${String(msg.topic)}": use customers, invoices, payments, export, queue, history, approve or skip`);
+      throw new RequestError(`unknown topic "${String(msg.topic).slice(0, 40)}": use customers, invoices, payments, export, queue, history, approve or skip`);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Company } from '../company/types';
+import { RequestError } from '../errors';
 import { type Job, RANK, type WritePayload, type WriteResult } from '../jobs';
 import { resolveOrder, type InvoiceAction, type PackedOrder } from '../invoicing/resolve';
 import type { LogEntry } from '../log';
@@ -6,7 +7,33 @@ import { ruleOrDefault, type Rule } from '../rules';
 import { schemas } from '../schemas';
 
 /** Where an order stands in the invoice log (BlueTrace's Invoices tab). */
-export type InvoiceStatus = 'needs-action' | 'queued' | 'created' | 'updated' | 'error' | 'disabled';
+export const INVOICE_STATUSES = ['needs-action', 'queued', 'created', 'updated', 'error', 'disabled'] as const;
+export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
+
+/** The most log entries one answer holds. */
+export const MAX_LOG_LIMIT = 1000;
+
+/**
+ * The invoice log's filter from a message or a query string: `status` one of the statuses (or a
+ * comma-separated list), `limit` a whole number 1–1,000; anything else is a RequestError (HTTP 400).
+ */
+export function parseLogFilter(raw: unknown): { status?: InvoiceStatus[]; limit: number } {
+  const q = (raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as { status?: unknown; limit?: unknown };
+  const filter: { status?: InvoiceStatus[]; limit: number } = { limit: MAX_LOG_LIMIT };
+  if (q.status !== undefined && q.status !== '') {
+    const list = typeof q.status === 'string' ? q.status.split(',').map((x) => x.trim()) : undefined;
+    if (!list || !list.every((x): x is InvoiceStatus => (INVOICE_STATUSES as readonly string[]).includes(x))) {
+      throw new RequestError(`status must be one of ${INVOICE_STATUSES.join(', ')} (or several, separated by commas)`);
+    }
+    filter.status = list;
+  }
+  if (q.limit !== undefined && q.limit !== '') {
+    const n = typeof q.limit === 'number' ? q.limit : typeof q.limit === 'string' && /^\d{1,5}$/.test(q.limit) ? Number(q.limit) : NaN;
+    if (!Number.isInteger(n) || n < 1 || n > MAX_LOG_LIMIT) throw new RequestError(`limit must be a whole number from 1 to ${MAX_LOG_LIMIT}`);
+    filter.limit = n;
+  }
+  return filter;
+}
 
 export interface InvoiceOutcome {
   orderId: string;

@@ -1,5 +1,6 @@
 import { defaultRule, listDefaultRules, testRule } from '../rules';
 import type { Company, MirrorEntity } from '../company/types';
+import { registerPerimeter } from './perimeter';
 import type { NodeAPI, RequestLike, ResponseLike } from './types';
 
 const MIRRORED: MirrorEntity[] = ['items', 'customers', 'terms', 'accounts'];
@@ -31,6 +32,7 @@ const MAX_SAMPLE_BYTES = 1024 * 1024;
  *   as production.
  */
 export function registerAdminRoutes(RED: NodeAPI): void {
+  registerPerimeter(RED);
   if (registered.has(RED.httpAdmin as object)) return;
   registered.add(RED.httpAdmin as object);
   const read = RED.auth.needsPermission('qb-rule.read');

@@ -1,33 +1,54 @@
-import { toError } from '../errors';
+import { httpErrorAnswer, RequestError, toError } from '../errors';
+import { MAX_JSON_DEPTH, valueNestingExceeds } from '../http/body';
 import type { DoneFn, NodeMessage, RuntimeNode, SendFn } from './types';
 
 /**
  * The one error funnel for input handlers: the failure becomes a real `Error`, the node shows a red
- * status with a short reason, and `done(err)` hands it to Catch nodes (never also `node.error`, which
- * would fire Catch twice).
+ * status (an i18n key), and `done(err)` hands it to Catch nodes (never also `node.error`, which would
+ * fire Catch twice). A message that came from an HTTP In node (`msg.res`) also carries the answer the
+ * flow sends: `msg.statusCode` and `msg.payload = {error, problems?}` (no stack, no file path).
  */
-export function failInput(node: RuntimeNode, done: DoneFn, failure: unknown, statusText?: string): void {
+export function failInput(node: RuntimeNode, done: DoneFn, failure: unknown, statusText?: string, msg?: NodeMessage): void {
   const err = toError(failure);
-  node.status({ fill: 'red', shape: 'ring', text: statusText ?? shortReason(err) });
+  node.status({ fill: 'red', shape: 'ring', text: statusText ?? `${node.type}.status.failed` });
+  if (msg && msg.res) {
+    const answer = httpErrorAnswer(err);
+    msg.statusCode = answer.statusCode;
+    msg.payload = answer.body;
+  }
   done(err);
-}
-
-function shortReason(err: Error): string {
-  const name = err.name && err.name !== 'Error' ? err.name : 'error';
-  return name.length > 30 ? `${name.slice(0, 29)}…` : name;
 }
 
 /**
  * Runs an async input handler through the funnel, so a rejected promise can never escape into the
- * runtime (an uncaught error stops all of Node-RED).
+ * runtime (an uncaught error stops all of Node-RED). A payload nested deeper than the JSON limit is
+ * refused before the handler runs and taken off the message, so no clone (Catch, debug, a second
+ * wire) ever walks it.
  */
 export function guardInput(
   node: RuntimeNode,
   handler: (msg: NodeMessage, send: SendFn, done: DoneFn) => Promise<void>,
 ): (msg: NodeMessage, send: SendFn, done: DoneFn) => void {
   return (msg, send, done) => {
-    handler(msg, send, done).catch((failure) => failInput(node, done, failure));
+    if (valueNestingExceeds(msg.payload, MAX_JSON_DEPTH)) {
+      msg.payload = undefined;
+      return failInput(node, done, new RequestError(`msg.payload nests deeper than ${MAX_JSON_DEPTH} levels`), undefined, msg);
+    }
+    handler(msg, send, done).catch((failure) => failInput(node, done, failure, undefined, msg));
   };
+}
+
+/**
+ * A failure of work the node does on its own (a follow-up invoice, a scheduled export, a re-match):
+ * logged and handed to Catch nodes as a real `Error` whose message says what failed, with a message
+ * `{topic, payload: {error}}` a flow can route.
+ */
+export function reportBackground(node: RuntimeNode, what: string, failure: unknown): void {
+  const cause = toError(failure);
+  const err = new Error(`${what} failed: ${cause.message}`);
+  const code = (cause as { code?: unknown }).code;
+  if (typeof code === 'string') (err as Error & { code?: string }).code = code;
+  node.error(err, { topic: what, payload: { error: err.message } });
 }
 
 /**

@@ -2,7 +2,7 @@ import { MatcherHandler, parseMatcherMessage, type MatcherOptions } from '../han
 import type { MatchReport } from '../matching';
 import { registerAdminRoutes } from './admin-routes';
 import { attachHandler, type ConnectionConfig } from './company';
-import { guardInput } from './errors';
+import { guardInput, reportBackground } from './errors';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from './types';
 
 export interface MatcherNodeConfig extends ConnectionConfig {
@@ -36,7 +36,7 @@ export function matcherNode(RED: NodeAPI, type: string, kind: MatcherOptions['ki
     const rematchQuietly = (work: () => Promise<MatchReport | undefined>) => () => {
       if (!handler) return;
       const h = handler;
-      work().then((r) => (h.company.status().state === 'connected' ? showCounts(r) : undefined), (err) => node.error(`re-match failed: ${(err as Error).message}`));
+      work().then((r) => (h.company.status().state === 'connected' ? showCounts(r) : undefined), (err) => reportBackground(node, 're-match', err));
     };
 
     const ready = attachHandler(

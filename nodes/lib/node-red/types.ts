@@ -61,7 +61,9 @@ export interface NodeAPI {
     createNode(node: RuntimeNode, config: unknown): void;
     registerType(type: string, ctor: (this: RuntimeNode, config: any) => void, opts?: { credentials?: Record<string, { type: 'text' | 'password' }>; settings?: Record<string, unknown> }): void;
     getNode(id: string): unknown;
+    eachNode?(cb: (node: any) => void): void;
   };
+  events?: { on(event: string, listener: (...args: any[]) => void): void; off?(event: string, listener: (...args: any[]) => void): void };
   httpAdmin: HttpApp;
   httpNode: HttpApp;
   auth: { needsPermission(permission: string): RouteHandler };

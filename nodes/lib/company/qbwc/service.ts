@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as soap from 'soap';
 import { messageOf } from '../../errors';
-import { BodyError, liftResponseText, readLimitedBody, type MaybeParsedRequest } from './http-body';
+import { BodyError, readLimitedBody, type MaybeParsedRequest } from '../../http/body';
+import { liftResponseText } from './http-body';
 import { QbwcOperations, type QbwcLogger, type QbwcOperationsOptions } from './operations';
 import { argInt, argString } from './soap-args';
 import { soapFault } from './soap-fault';
