@@ -5,6 +5,16 @@ const { spawn } = require('node:child_process');
 const path = require('node:path');
 const { prepareUserDir, userDirFromEnv } = require('./userdir');
 
+// Refuse to start, saying what to set, when HOST reaches beyond this machine without authentication.
+const { exposureSettings, ExposureError } = require('../dist/nodes/lib/node-red/exposure');
+try {
+  exposureSettings(process.env, () => '');
+} catch (err) {
+  if (!(err instanceof ExposureError)) throw err;
+  console.error(`[qbsync] not started: ${err.message}`);
+  process.exit(1);
+}
+
 const userDir = userDirFromEnv();
 const { deployed } = prepareUserDir(userDir);
 if (deployed > 0) console.log(`[qbsync] first start: deployed ${deployed} nodes from flows/ into ${userDir}/flows.json`);

@@ -3,11 +3,10 @@
  * QB_USER_DIR, the port from PORT, and the shipped flows deployed on the first start only.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { freePort } from '../support/net';
+import { startRed } from '../support/red-process';
 import { tempDir } from '../support/tmp';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -36,26 +35,9 @@ describe('npm start', () => {
   });
 
   it('serves the editor with this package loaded in the QuickBooks palette', async () => {
-    const port = await freePort();
-    const userDir = path.join(tmp.dir, 'ud-start');
-    const child = spawn(process.execPath, [path.join(root, 'scripts', 'start.js')], {
-      env: { ...process.env, PORT: String(port), QB_USER_DIR: userDir, QB_STORE_DIR: path.join(userDir, 'store') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
+    const red = await startRed(path.join(tmp.dir, 'ud-start'));
+    const port = red.port;
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`Node-RED did not start within 30 s:\n${output}`)), 30_000);
-        child.stdout.on('data', () => {
-          if (output.includes('Started flows')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        child.on('exit', (code) => reject(new Error(`Node-RED exited with ${code}:\n${output}`)));
-      });
       const editor = await fetch(`http://127.0.0.1:${port}/`);
       assert.equal(editor.status, 200);
       const nodes = (await (await fetch(`http://127.0.0.1:${port}/nodes`, { headers: { Accept: 'application/json' } })).json()) as Array<{ module: string; types: string[]; err?: string; enabled: boolean }>;
@@ -68,8 +50,7 @@ describe('npm start', () => {
       const settings = (await (await fetch(`http://127.0.0.1:${port}/settings`)).json()) as { telemetryEnabled?: boolean };
       assert.notEqual(settings.telemetryEnabled, true);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await red.stop();
     }
   });
 });
