@@ -5,19 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startRedRefused } from '../support/red-process';
-import { startShippedRed, QBWC_TEST_PASSWORD, QBWC_TEST_USER, type ShippedRed } from '../support/shipped-red';
+import { POST_ENDPOINTS, startShippedRed, QBWC_TEST_PASSWORD, QBWC_TEST_USER, type ShippedRed } from '../support/shipped-red';
 import { tempDir } from '../support/tmp';
 
 const tmp = tempDir();
 after(() => tmp.cleanup());
 
-/** Every POST endpoint of the four shipped flows (README). */
-export const POST_ENDPOINTS = [
-  '/bluetrace/items', '/bluetrace/customers', '/bluetrace/customers/link', '/bluetrace/resync', '/bluetrace/orders/packed',
-  '/bluetrace-desktop/items', '/bluetrace-desktop/customers', '/bluetrace-desktop/customers/link', '/bluetrace-desktop/resync', '/bluetrace-desktop/orders/packed',
-  '/blubilling/charges', '/blubilling/customers', '/blubilling/invoices', '/blubilling/payments', '/blubilling/imports', '/blubilling/exports', '/blubilling/queue/approve', '/blubilling/queue/skip',
-  '/blubilling-online/charges', '/blubilling-online/customers', '/blubilling-online/invoices', '/blubilling-online/payments', '/blubilling-online/imports', '/blubilling-online/exports', '/blubilling-online/queue/approve', '/blubilling-online/queue/skip',
-];
 
 async function call(base: string, path: string, init: RequestInit = {}): Promise<{ status: number; text: string; body: any; headers: Headers }> {
   const res = await fetch(base + path, { ...init, signal: AbortSignal.timeout(15_000) });
@@ -79,6 +72,14 @@ describe('the shipped flows behind the perimeter (npm start, no authentication c
     const log = await call(app.red.base, '/bluetrace/invoices');
     assert.equal(log.status, 200);
     assert.deepEqual(log.body, []);
+  });
+
+  it('answers a broken or deep body to this package\'s admin routes with JSON, not an HTML stack trace', async () => {
+    const post = (body: string) => call(app.red.base, '/qbsync/rules/test', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assertCleanError(await post('{"expression": '), 400);
+    assertCleanError(await post('['.repeat(2000) + ']'.repeat(2000)), 400);
+    const ok = await post('{"expression":"2*3"}');
+    assert.deepEqual(ok.body, { ok: true, result: 6 });
   });
 
   it('validates query parameters with a JSON 400 instead of hanging', async () => {

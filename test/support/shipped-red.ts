@@ -3,6 +3,14 @@ import { startQboSimulator, type QboSimulator } from '../sim/qbo';
 import { qboSimEnv } from './env';
 import { startRed, type RedProcess } from './red-process';
 
+/** Every POST endpoint of the four shipped flows (README). */
+export const POST_ENDPOINTS = [
+  '/bluetrace/items', '/bluetrace/customers', '/bluetrace/customers/link', '/bluetrace/resync', '/bluetrace/orders/packed',
+  '/bluetrace-desktop/items', '/bluetrace-desktop/customers', '/bluetrace-desktop/customers/link', '/bluetrace-desktop/resync', '/bluetrace-desktop/orders/packed',
+  '/blubilling/charges', '/blubilling/customers', '/blubilling/invoices', '/blubilling/payments', '/blubilling/imports', '/blubilling/exports', '/blubilling/queue/approve', '/blubilling/queue/skip',
+  '/blubilling-online/charges', '/blubilling-online/customers', '/blubilling-online/invoices', '/blubilling-online/payments', '/blubilling-online/imports', '/blubilling-online/exports', '/blubilling-online/queue/approve', '/blubilling-online/queue/skip',
+];
+
 /** The Web Connector credentials the shipped Desktop flows read in these tests. */
 export const QBWC_TEST_USER = 'wc-user';
 export const QBWC_TEST_PASSWORD = 'wc-password-1';

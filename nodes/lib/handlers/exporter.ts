@@ -81,7 +81,11 @@ function historyLimit(raw: unknown): number | undefined {
 }
 
 function keysOf(payload: unknown, required: boolean): string[] | undefined {
-  const raw = payload && typeof payload === 'object' && !Array.isArray(payload) ? (payload as { keys?: unknown }).keys : payload;
+  const isObject = payload !== null && typeof payload === 'object' && !Array.isArray(payload);
+  // Only `keys`: an approve with a misspelt field must not read as "approve everything".
+  const unknown = isObject ? Object.keys(payload as object).filter((k) => k !== 'keys') : [];
+  if (unknown.length) throw new RequestError(`unknown field "${unknown[0]!.slice(0, 40)}": send {"keys": [job keys]}${required ? '' : ', or {} for every waiting job'}`);
+  const raw = isObject ? (payload as { keys?: unknown }).keys : payload;
   if (raw === undefined || raw === null || raw === '') {
     if (required) throw new RequestError('skip needs payload: a job key or an array of job keys');
     return undefined;

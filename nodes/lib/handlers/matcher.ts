@@ -21,12 +21,22 @@ export interface MatcherOptions {
 
 export type MatcherCommand =
   | { command: 'match'; records: AppRecord[] }
-  | { command: 'resync' }
+  | { command: 'resync'; full?: boolean }
   | { command: 'issues' }
   | { command: 'link'; appId: string; qbId?: string };
 
 const SCHEMA = { item: 'bluetrace-item', customer: 'bluetrace-customer' } as const;
 const ENTITY = { item: 'items', customer: 'customers' } as const;
+
+/** A Re-sync's body: none, or `{full: true}` for a full reload instead of the changes since the last sync. */
+function resyncOptions(payload: unknown): { full?: boolean } {
+  if (payload === undefined || payload === null || payload === '') return {};
+  if (typeof payload === 'object' && !Array.isArray(payload)) {
+    const { full, ...rest } = payload as { full?: unknown };
+    if (Object.keys(rest).length === 0 && (full === undefined || typeof full === 'boolean')) return full ? { full } : {};
+  }
+  throw new RequestError('a Re-sync takes no body, or {"full": true} for a full reload');
+}
 
 /**
  * Reads what a message asks for: `msg.topic` "resync", "issues" or "link" (payload `{appId, qbId}`),
@@ -34,7 +44,7 @@ const ENTITY = { item: 'items', customer: 'customers' } as const;
  */
 export function parseMatcherMessage(kind: MatcherOptions['kind'], msg: { topic?: unknown; payload?: unknown }): MatcherCommand {
   const topic = typeof msg.topic === 'string' ? msg.topic.toLowerCase() : '';
-  if (topic === 'resync' || topic === 're-sync') return { command: 'resync' };
+  if (topic === 'resync' || topic === 're-sync') return { command: 'resync', ...resyncOptions(msg.payload) };
   if (topic === 'issues') return { command: 'issues' };
   if (topic === 'link' || topic === 'unlink') {
     const p = (msg.payload ?? {}) as { appId?: unknown; qbId?: unknown };
@@ -68,7 +78,7 @@ export class MatcherHandler {
       case 'issues':
         return { issues: await this.matcher.book.issues() };
       case 'resync':
-        await this.company.resync();
+        await this.company.resync({ full: cmd.full === true });
         return this.finish(await this.matcher.rematch());
       case 'link': {
         await this.matcher.book.link(cmd.appId, cmd.qbId);

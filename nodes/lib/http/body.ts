@@ -11,6 +11,9 @@ export class BodyError extends Error {
   }
 }
 
+/** How much of an over-large streamed body is read and dropped before the 413 (times the limit). */
+const DRAIN_FACTOR = 4;
+
 /** A request that an upstream middleware may already have read (express body parsers set req.body). */
 export type MaybeParsedRequest = IncomingMessage & { body?: unknown };
 
@@ -18,7 +21,7 @@ export type MaybeParsedRequest = IncomingMessage & { body?: unknown };
  * Reads the raw request body with a hard byte limit, before any XML parser sees it.
  * Compressed bodies are refused (415): the soap package would gunzip them without a limit.
  * A declared Content-Length over the limit is refused before reading; an undeclared (chunked)
- * body is counted while it streams and refused as soon as it passes the limit.
+ * body is counted while it streams and refused once it passes the limit (its bytes dropped, not kept).
  */
 export function readLimitedBody(req: MaybeParsedRequest, limit: number): Promise<Buffer> {
   const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
@@ -52,17 +55,26 @@ export function readLimitedBody(req: MaybeParsedRequest, limit: number): Promise
       if (err) reject(err);
       else resolve(body as Buffer);
     };
+    let over = false;
+    const tooLarge = () => new BodyError(413, `Request body is larger than ${limit} bytes`);
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) {
+      if (!over && size > limit) {
+        // Nothing more is kept. The rest is read and dropped (up to DRAIN_FACTOR × the limit), so the
+        // client that is still sending gets the 413 instead of a reset connection; past that, refused now.
+        over = true;
         chunks.length = 0;
-        req.pause();
-        finish(new BodyError(413, `Request body is larger than ${limit} bytes`));
+      }
+      if (over) {
+        if (size > limit * DRAIN_FACTOR) {
+          req.pause();
+          finish(tooLarge());
+        }
         return;
       }
       chunks.push(chunk);
     };
-    const onEnd = (): void => finish(null, Buffer.concat(chunks, size));
+    const onEnd = (): void => (over ? finish(tooLarge()) : finish(null, Buffer.concat(chunks, size)));
     const onError = (err: Error): void => finish(err);
     const onAborted = (): void => finish(new BodyError(400, 'The request was aborted'));
     req.on('data', onData);

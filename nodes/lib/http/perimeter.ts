@@ -41,6 +41,25 @@ export function sendJsonError(res: ServerResponse, status: number, error: string
   res.end(body);
 }
 
+/**
+ * Reads and parses a JSON request body within the limits (see `parseJsonBody`) into `req.body`, marked
+ * as read so Express's body parsers leave it alone. A refusal is answered here (JSON `{error}`) and
+ * resolves false.
+ */
+export async function readJsonBody(req: Req, res: ServerResponse, maxBytes = DEFAULT_MAX_BODY_BYTES, maxDepth = MAX_JSON_DEPTH): Promise<boolean> {
+  try {
+    req.body = parseJsonBody(await readLimitedBody(req, maxBytes), maxDepth);
+  } catch (err) {
+    if (err instanceof BodyError) {
+      sendJsonError(res, err.status, err.message);
+      return false;
+    }
+    throw err;
+  }
+  req._body = true;
+  return true;
+}
+
 /** An Express route path (`/a/:id/b`, `*`) as a regular expression over the request path. */
 function routePattern(url: string): RegExp {
   const path = url.startsWith('/') ? url : `/${url}`;
@@ -60,11 +79,11 @@ function sameSecret(given: string, expected: string): boolean {
   return crypto.timingSafeEqual(digest(given), digest(expected));
 }
 
-function mediaType(req: IncomingMessage): string {
+export function mediaType(req: IncomingMessage): string {
   return String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-function isJsonType(type: string): boolean {
+export function isJsonType(type: string): boolean {
   return type === 'application/json' || /^application\/[\w.+-]+\+json$/.test(type);
 }
 
@@ -138,14 +157,7 @@ export class Perimeter {
     if (!isJsonType(type) && !(type === '' && declared === 0 && req.headers['transfer-encoding'] === undefined)) {
       return sendJsonError(res, 415, 'the body must be JSON (Content-Type: application/json)');
     }
-    try {
-      req.body = parseJsonBody(await readLimitedBody(req, this.maxBodyBytes), this.maxDepth);
-    } catch (err) {
-      if (err instanceof BodyError) return sendJsonError(res, err.status, err.message);
-      throw err;
-    }
-    req._body = true; // Node-RED's body parsers leave a read body alone
-    next();
+    if (await readJsonBody(req, res, this.maxBodyBytes, this.maxDepth)) next();
   }
 
   /** Another site's page: an `Origin` that is not this host, or the browser saying so. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Perimeter, guardedRoutes, type FlowNodeConfig, type PerimeterOptions } from '../http/perimeter';
+import { Perimeter, guardedRoutes, isJsonType, mediaType, readJsonBody, sendJsonError, type FlowNodeConfig, type PerimeterOptions } from '../http/perimeter';
 import { packageRoot } from '../util/package-root';
 import type { NodeAPI } from './types';
 
@@ -23,6 +23,10 @@ interface ExpressApp {
   parent?: ExpressApp;
 }
 
+/** This package's admin routes (the console, rules, connections, OAuth). */
+const OWN_ADMIN_PATHS = /^\/(qbsync|qbo-connection|qbwc-server)(\/|$)/;
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 function stackOf(app: ExpressApp): RouterLayer[] | undefined {
   return app._router?.stack ?? app.router?.stack;
 }
@@ -44,8 +48,13 @@ function passGuardedPastAdminCors(runtimeAdmin: ExpressApp, perimeter: Perimeter
   }
   const stack = admin && stackOf(admin);
   if (!admin || !stack || corsAt < 0) return false;
-  admin.use(function qbsyncPastAdminCors(req: { method?: string; path?: string }, _res: unknown, next: (arg?: unknown) => void) {
-    next(perimeter.guards(req.method, req.path ?? '/') ? 'router' : undefined);
+  admin.use(function qbsyncPastAdminCors(req: any, res: any, next: (arg?: unknown) => void) {
+    const at = req.path ?? '/';
+    if (perimeter.guards(req.method, at)) return next('router');
+    if (!OWN_ADMIN_PATHS.test(at) || !BODY_METHODS.has(String(req.method)) || !isJsonType(mediaType(req))) return next();
+    // This package's admin routes: the editor's JSON parser would answer a broken body with an HTML
+    // page and a stack trace, and takes any depth; the bounded reader answers JSON.
+    readJsonBody(req, res).then((ok) => ok && next(), () => sendJsonError(res, 400, 'the request could not be read'));
   });
   const layer = stack.pop()!;
   stack.splice(corsAt, 0, layer);
