@@ -71,6 +71,22 @@ describe('qbo-connection', () => {
     await eventually('connected', () => company.status().state === 'connected');
   });
 
+  it('the callback refuses a realmId that is not digits, escapes what it writes and posts only to the editor\'s origin', async () => {
+    await helper.load(connection, flow(), creds());
+    const start = await helper.request().post('/qbo-connection/conn/auth').expect(200);
+    const consent = await fetch(start.body.url, { redirect: 'manual' });
+    const back = new URL(consent.headers.get('location') as string);
+    const hostile = '1</script><script>alert(1)</script>';
+    back.searchParams.set('realmId', hostile);
+    const page = await helper.request().get(`/qbo-connection/callback${back.search}`).expect(400);
+    assert.match(page.text, /realmId is not a QuickBooks company id/);
+    assert.doesNotMatch(page.text, /<script>alert/);
+    assert.doesNotMatch(page.text, /postMessage\([^)]*'\*'\)/);
+    assert.match(page.text, /window\.location\.origin\)/);
+    const company = helper.getNode('conn') as any;
+    await assert.rejects(company.whenCompany(), /not connected yet/);
+  });
+
   it('the auth route needs the app credentials and a deployed node', async () => {
     await helper.load(connection, flow(), {});
     const missing = await helper.request().post('/qbo-connection/conn/auth').expect(400);

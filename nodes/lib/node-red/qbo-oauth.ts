@@ -25,13 +25,19 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** JSON that is safe inside an inline script: no `</script>`, no HTML comment, no line separators. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function page(res: ResponseLike, status: number, title: string, body: string, message: Record<string, unknown>): void {
   res.status(status);
   res.type?.('text/html');
   res.send(
     `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body style="font-family:sans-serif">` +
       `<h2>${escapeHtml(title)}</h2><p>${escapeHtml(body)}</p>` +
-      `<script>if (window.opener) { window.opener.postMessage(${JSON.stringify({ source: 'qbo-connection', ...message })}, '*'); }</script>` +
+      // The editor opened this window from the same origin: only it may hear the outcome.
+      `<script>if (window.opener) { window.opener.postMessage(${scriptJson({ source: 'qbo-connection', ...message })}, window.location.origin); }</script>` +
       '</body></html>',
   );
 }

@@ -83,3 +83,15 @@ describe('connection wiring', () => {
     }
   });
 });
+
+describe('parseRedirect refuses hostile values', () => {
+  it('takes only a digits realmId, a token-like code, plain single values, and never echoes an error text', () => {
+    const ok = parseRedirect(new URLSearchParams({ code: 'AB11.c-d_e~', realmId: '9130347596240000', state: 's' }), 's');
+    assert.deepEqual(ok, { code: 'AB11.c-d_e~', realmId: '9130347596240000' });
+    assert.throws(() => parseRedirect(new URLSearchParams({ code: 'c', realmId: '1<script>', state: 's' }), 's'), /realmId is not a QuickBooks company id/);
+    assert.throws(() => parseRedirect(new URLSearchParams({ code: 'c"><img>', realmId: '1', state: 's' }), 's'), /authorization code is not valid/);
+    assert.throws(() => parseRedirect({ code: ['a', 'b'], realmId: '1', state: 's' }, 's'), /code or realmId missing/);
+    assert.throws(() => parseRedirect(new URLSearchParams({ error: '<b>x</b>', state: 's' }), 's'), (e: Error) => !e.message.includes('<b>') && /consent failed/.test(e.message));
+    assert.throws(() => parseRedirect(new URLSearchParams({ error: 'access_denied', state: 's' }), 's'), /access_denied/);
+  });
+});

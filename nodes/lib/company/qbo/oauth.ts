@@ -57,14 +57,24 @@ export function buildAuthorizeUrl(endpoints: Endpoints, p: { clientId: string; r
 
 /** The parameters the redirect brings back; throws when Intuit reported an error or the state does not match. */
 export function parseRedirect(query: Record<string, unknown> | URLSearchParams, expectedState: string): { code: string; realmId: string } {
-  const get = (k: string) => (query instanceof URLSearchParams ? query.get(k) : (query[k] as string | undefined)) ?? undefined;
+  // One plain value per parameter (a query string may repeat one or nest it); anything else is absent.
+  const get = (k: string): string | undefined => {
+    const v = query instanceof URLSearchParams ? query.get(k) : query[k];
+    return typeof v === 'string' ? v : undefined;
+  };
   const error = get('error');
-  if (error) throw new QboError({ code: String(error), message: `QuickBooks consent failed: ${error}` });
+  if (error !== undefined) {
+    const known = /^[a-z_]{1,40}$/.test(error) ? error : 'an error';
+    throw new QboError({ code: 'CONSENT_FAILED', message: `QuickBooks consent failed: QuickBooks answered ${known}` });
+  }
   if (get('state') !== expectedState) throw new QboError({ code: 'STATE_MISMATCH', message: 'QuickBooks consent failed: the state parameter does not match' });
   const code = get('code');
   const realmId = get('realmId');
   if (!code || !realmId) throw new QboError({ code: 'MISSING_CODE', message: 'QuickBooks consent failed: code or realmId missing' });
-  return { code: String(code), realmId: String(realmId) };
+  // Intuit's company ids are digits; authorization codes are short tokens.
+  if (!/^\d{1,32}$/.test(realmId)) throw new QboError({ code: 'BAD_REALM', message: 'QuickBooks consent failed: realmId is not a QuickBooks company id (digits)' });
+  if (!/^[A-Za-z0-9._~-]{1,512}$/.test(code)) throw new QboError({ code: 'BAD_CODE', message: 'QuickBooks consent failed: the authorization code is not valid' });
+  return { code, realmId };
 }
 
 function basic(app: AppCredentials): string {
