@@ -11,15 +11,12 @@ import type { MatchReport } from '../lib/matching';
 import { registerAdminRoutes } from '../lib/node-red/admin-routes';
 import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
 import { guardInput, reportBackground } from '../lib/node-red/errors';
+import { statusText } from '../lib/node-red/status';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
 
 interface ChargeMapperConfig extends ConnectionConfig {
   name?: string;
   rule?: string;
-}
-
-function countsText(report: Pick<MatchReport, 'matched' | 'issues'>): string {
-  return `${report.matched} mapped, ${report.issues} unmapped`;
 }
 
 export = function (RED: NodeAPI): void {
@@ -29,9 +26,10 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     let handler: ChargeHandler | undefined;
+    const t = statusText(RED, node);
 
     const showCounts = (report: MatchReport) =>
-      node.status({ fill: report.issues ? 'yellow' : 'green', shape: 'dot', text: countsText(report) });
+      node.status({ fill: report.issues ? 'yellow' : 'green', shape: 'dot', text: t('counts', { mapped: report.matched, unmapped: report.issues }) });
 
     /** After the item list changed: the charges whose mapping changed leave on outputs 1 and 2 (topic "remap"). */
     const remapped = (report: MatchReport | undefined) => {

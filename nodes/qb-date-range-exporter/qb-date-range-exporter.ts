@@ -14,6 +14,7 @@ import { ExportScheduler } from '../lib/handlers/scheduler';
 import type { Job } from '../lib/jobs';
 import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
 import { guardClose, guardInput, reportBackground } from '../lib/node-red/errors';
+import { statusText } from '../lib/node-red/status';
 import { registerPerimeter } from '../lib/node-red/perimeter';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
 import { acquireStore, releaseStore, storeDir, type Store } from '../lib/store';
@@ -51,8 +52,8 @@ function needsAction(outcome: RecordOutcome): NodeMessage {
   return { topic: `needs-action/${outcome.entity}/${outcome.sourceId}`, payload: outcome };
 }
 
-function exportText(report: ExportReport): string {
-  return `${report.from}…${report.to}: ${report.queued.length} queued, ${report.held.length} held`;
+function exportSubs(report: ExportReport): Record<string, unknown> {
+  return { from: report.from, to: report.to, queued: report.queued.length, held: report.held.length };
 }
 
 export = function (RED: NodeAPI): void {
@@ -64,6 +65,7 @@ export = function (RED: NodeAPI): void {
     let scheduler: ExportScheduler | undefined;
     let store: { dir: string; store: Store } | undefined;
     let closed = false;
+    const t = statusText(RED, node);
 
     const report = (err: unknown) => reportBackground(node, 'export follow-up', err);
     const onJob = (job: Job) => {
@@ -73,10 +75,10 @@ export = function (RED: NodeAPI): void {
         if (outcome.status === 'exported') {
           const record = (await h.records.get(outcome.entity, outcome.sourceId))?.source;
           node.send([{ topic: `exported/${outcome.entity}/${outcome.sourceId}`, payload: { ...outcome, record } }, null, null]);
-          node.status({ fill: 'green', shape: 'dot', text: `${outcome.entity} ${outcome.label}: exported` });
+          node.status({ fill: 'green', shape: 'dot', text: t('exported', { entity: outcome.entity, label: outcome.label }) });
         } else if (outcome.status === 'error') {
           node.send([null, needsAction(outcome), null]);
-          node.status({ fill: 'yellow', shape: 'dot', text: `${outcome.entity} ${outcome.label}: refused` });
+          node.status({ fill: 'yellow', shape: 'dot', text: t('refused', { entity: outcome.entity, label: outcome.label }) });
         }
       }, report);
     };
@@ -90,7 +92,7 @@ export = function (RED: NodeAPI): void {
       s.tick()
         .then(() => s.nextExport())
         .then((next) => {
-          if (!closed) node.status({ fill: 'blue', shape: 'ring', text: `next export ${next.exportDate}` });
+          if (!closed) node.status({ fill: 'blue', shape: 'ring', text: t('next', { date: next.exportDate }) });
         })
         .catch(() => undefined) // a failing tick is reported by the scheduler's onError
         .finally(() => (refreshing = false));
@@ -100,7 +102,7 @@ export = function (RED: NodeAPI): void {
     const scheduledExport = async (request: ExportRequest) => {
       const result = await (handler as ExportHandler).export(request);
       if (result.held.length) node.send([null, result.held.map(needsAction), null]);
-      node.log(`scheduled export ${exportText(result)}`);
+      node.log(t('scheduled', exportSubs(result)));
       showNext();
       return result;
     };
@@ -142,13 +144,13 @@ export = function (RED: NodeAPI): void {
       if (cmd.command === 'export') {
         const exported = result as ExportReport;
         send([null, exported.held.length ? exported.held.map(needsAction) : null, msg]);
-        node.status({ fill: exported.held.length ? 'yellow' : 'green', shape: 'dot', text: exportText(exported) });
+        node.status({ fill: exported.held.length ? 'yellow' : 'green', shape: 'dot', text: t('export', exportSubs(exported)) });
       } else {
         send([null, null, msg]);
-        if ('queue' in result) node.status({ fill: 'blue', shape: 'dot', text: `${result.queue.length} in queue` });
-        else if ('approved' in result) node.status({ fill: 'blue', shape: 'dot', text: `${result.approved} approved` });
-        else if ('skipped' in result) node.status({ fill: 'grey', shape: 'dot', text: `${result.skipped} skipped` });
-        else if ('received' in result) node.status({ fill: 'grey', shape: 'dot', text: `${result.received} ${result.entity}(s) received` });
+        if ('queue' in result) node.status({ fill: 'blue', shape: 'dot', text: t('queue', { count: result.queue.length }) });
+        else if ('approved' in result) node.status({ fill: 'blue', shape: 'dot', text: t('approved', { count: result.approved }) });
+        else if ('skipped' in result) node.status({ fill: 'grey', shape: 'dot', text: t('skipped', { count: result.skipped }) });
+        else if ('received' in result) node.status({ fill: 'grey', shape: 'dot', text: t('received', { count: result.received, entity: result.entity }) });
       }
       done();
     }));

@@ -5,10 +5,11 @@
  * reply per input (the jobs queued, or with `msg.topic` "status" the progress of every import). The
  * status shows the progress. Wiring only: the behaviour is `ImportHandler` in nodes/lib/handlers.
  */
-import { ImportHandler, importStatusText, parseImportMessage, type ImportedEvent, type ImportReport } from '../lib/handlers/importer';
+import { ImportHandler, importStatusText, type ImportProgressRow, parseImportMessage, type ImportedEvent, type ImportReport } from '../lib/handlers/importer';
 import type { Job } from '../lib/jobs';
 import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
 import { guardInput, reportBackground } from '../lib/node-red/errors';
+import { statusText } from '../lib/node-red/status';
 import { registerPerimeter } from '../lib/node-red/perimeter';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
 
@@ -24,6 +25,7 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     let handler: ImportHandler | undefined;
+    const t = statusText(RED, node);
     // Company events are handled one after the other, so pages and completions leave in order.
     let events: Promise<void> = Promise.resolve();
     const serially = (work: (h: ImportHandler) => Promise<void>) => {
@@ -36,7 +38,7 @@ export = function (RED: NodeAPI): void {
       const rows = await h.progress();
       const pending = rows.some((r) => r.status === 'In Queue');
       const failed = !pending && rows[0]?.status === 'Error';
-      node.status({ fill: failed ? 'red' : pending ? 'blue' : 'green', shape: pending ? 'ring' : 'dot', text: importStatusText(rows) });
+      node.status({ fill: failed ? 'red' : pending ? 'blue' : 'green', shape: pending ? 'ring' : 'dot', text: importStatusText(rows, t) });
     };
 
     const onImported = (event: ImportedEvent) =>
@@ -70,8 +72,8 @@ export = function (RED: NodeAPI): void {
       send([null, null, msg]);
       if (cmd.command === 'import') {
         const queued = (result as ImportReport).queued;
-        node.status({ fill: 'blue', shape: 'ring', text: queued.map((q) => `${q.entity}: queued`).join(', ') });
-      } else node.status({ fill: 'grey', shape: 'dot', text: (result as { text: string }).text });
+        node.status({ fill: 'blue', shape: 'ring', text: queued.map((q) => t('queued', { entity: q.entity })).join(', ') });
+      } else node.status({ fill: 'grey', shape: 'dot', text: importStatusText((result as { imports: ImportProgressRow[] }).imports, t) });
       done();
     }));
   }

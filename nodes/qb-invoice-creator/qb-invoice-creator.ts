@@ -9,6 +9,7 @@ import type { Job } from '../lib/jobs';
 import { registerAdminRoutes } from '../lib/node-red/admin-routes';
 import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
 import { guardInput, reportBackground } from '../lib/node-red/errors';
+import { statusText } from '../lib/node-red/status';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
 
 interface InvoiceCreatorConfig extends ConnectionConfig {
@@ -23,12 +24,13 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     let handler: InvoiceHandler | undefined;
+    const t = statusText(RED, node);
 
     const emit = (outcome: InvoiceOutcome | undefined) => {
       if (!outcome) return;
       const msg = { topic: `invoice/${outcome.orderId}`, payload: outcome };
       node.send(outcome.status === 'needs-action' ? [null, msg, null] : [msg, null, null]);
-      node.status({ fill: outcome.status === 'needs-action' ? 'yellow' : 'green', shape: 'dot', text: `${outcome.orderNumber}: ${outcome.status}` });
+      node.status({ fill: outcome.status === 'needs-action' ? 'yellow' : 'green', shape: 'dot', text: t(`order.${outcome.status}`, { order: outcome.orderNumber }) });
     };
     const report = (err: unknown) => reportBackground(node, 'invoice follow-up', err);
 
@@ -52,7 +54,7 @@ export = function (RED: NodeAPI): void {
       const answer: NodeMessage = { ...msg, payload: outcome };
       if (msg.res) answer.statusCode = 202; // received: QuickBooks gets it when its job runs
       send([null, outcome.status === 'needs-action' ? { ...msg, payload: outcome } : null, answer]);
-      node.status({ fill: outcome.status === 'needs-action' ? 'yellow' : 'blue', shape: 'dot', text: `${outcome.orderNumber}: ${outcome.status}` });
+      node.status({ fill: outcome.status === 'needs-action' ? 'yellow' : 'blue', shape: 'dot', text: t(`order.${outcome.status}`, { order: outcome.orderNumber }) });
       done();
     }));
   }

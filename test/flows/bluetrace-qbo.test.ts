@@ -21,6 +21,7 @@ const modules = [
   require('../../nodes/qb-invoice-creator/qb-invoice-creator'),
   require('@node-red/nodes/core/network/21-httpin.js'),
   require('@node-red/nodes/core/function/15-change.js'),
+  require('@node-red/nodes/core/function/10-switch.js'),
   require('@node-red/nodes/core/common/21-debug.js'),
   require('@node-red/nodes/core/common/90-comment.js'),
 ];

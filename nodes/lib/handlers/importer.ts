@@ -113,12 +113,17 @@ export function toImportOutput(event: ImportedEvent, count = event.count ?? even
   return out;
 }
 
-/** A node status text: what is importing or queued, else the last result (e.g. "items: 120 imported"). */
-export function importStatusText(rows: readonly ImportProgressRow[]): string {
+/** The texts of an import's progress, by key (a node's catalog gives them in its language). */
+export type ImportText = (key: 'none' | 'queued' | 'imported', subs?: { entity: string; count?: number }) => string;
+
+const ENGLISH: ImportText = (key, subs) => (key === 'none' ? 'no imports' : key === 'queued' ? `${subs!.entity}: queued` : `${subs!.entity}: ${subs!.count} imported`);
+
+/** A status text: what is importing or queued, else the last result (e.g. "items: 120 imported"). */
+export function importStatusText(rows: readonly ImportProgressRow[], t: ImportText = ENGLISH): string {
   const pending = rows.filter((r) => r.status === 'In Queue');
   const shown = pending.length ? pending : rows.slice(0, 1);
-  if (!shown.length) return 'no imports';
-  return shown.map((r) => (r.state === 'queued' || r.state === 'approved') && r.count === 0 ? `${r.entity}: queued` : `${r.entity}: ${r.count} imported`).join(', ');
+  if (!shown.length) return t('none');
+  return shown.map((r) => ((r.state === 'queued' || r.state === 'approved') && r.count === 0 ? t('queued', { entity: r.entity }) : t('imported', { entity: r.entity, count: r.count }))).join(', ');
 }
 
 /** How many records an import job imported: its result's count, else the running count of its log entry. */

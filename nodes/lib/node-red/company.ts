@@ -1,4 +1,5 @@
 import type { Company, CompanyStatus, Edition } from '../company/types';
+import { statusFor, statusText } from './status';
 import type { NodeAPI, RuntimeNode } from './types';
 
 /** A connection config node (`qbo-connection` or `qbwc-server`) as consumers see it. */
@@ -29,22 +30,6 @@ export function connectionOf(RED: NodeAPI, config: ConnectionConfig): CompanyCon
 }
 
 
-/** Short status texts for the connection states (BlueTrace: Connecting → Connected). */
-export function statusFor(s: CompanyStatus): { fill: 'red' | 'green' | 'yellow' | 'grey'; shape: 'dot' | 'ring'; text: string } {
-  switch (s.state) {
-    case 'connected':
-      return { fill: 'green', shape: 'dot', text: s.progress ? `connected · ${s.progress}` : 'connected' };
-    case 'connecting':
-      return { fill: 'yellow', shape: 'ring', text: s.progress ? `connecting · ${s.progress}` : 'connecting' };
-    case 'reconnect-needed':
-      return { fill: 'red', shape: 'ring', text: 'reconnect needed' };
-    case 'error':
-      return { fill: 'red', shape: 'dot', text: s.message ? `error: ${s.message}`.slice(0, 40) : 'error' };
-    default:
-      return { fill: 'grey', shape: 'ring', text: 'not connected' };
-  }
-}
-
 /**
  * Connects a QuickBooks node to its company: resolves the chosen connection, waits for the company,
  * listens to its events (removed on close) and reports a missing connection as the node's error.
@@ -57,11 +42,12 @@ export function attachCompany(
   listeners: Partial<Record<'status' | 'synced' | 'job' | 'matches' | 'imported' | 'linked', (arg: any) => void>> = {},
 ): Promise<Company> {
   let company: Company | undefined;
+  const t = statusText(RED, node);
   // The connection's state shows on the node while it is not simply connected (BlueTrace: Connecting → Connected).
   let shown: CompanyStatus['state'] | undefined;
   const showState = (s: CompanyStatus) => {
     // Not connected (or loading): say so. Becoming connected: say so once; the node's own status follows.
-    if (s.state !== 'connected' || s.progress || shown !== 'connected') node.status(statusFor(s));
+    if (s.state !== 'connected' || s.progress || shown !== 'connected') node.status(statusFor(s, t));
     shown = s.state;
   };
   const all: Record<string, (arg: any) => void> = { ...listeners, status: (s: CompanyStatus) => (showState(s), listeners.status?.(s)) };
@@ -73,7 +59,7 @@ export function attachCompany(
   })();
   attached.catch((err: Error) => {
     node.error(err.message);
-    node.status({ fill: 'red', shape: 'ring', text: 'no connection' });
+    node.status({ fill: 'red', shape: 'ring', text: t('noConnection') });
   });
   node.on('close', (_removed: boolean, done: () => void) => {
     if (company) for (const [event, fn] of Object.entries(all)) company.off(event, fn as (arg: unknown) => void);

@@ -3,6 +3,7 @@ import type { MatchReport } from '../matching';
 import { registerAdminRoutes } from './admin-routes';
 import { attachHandler, type ConnectionConfig } from './company';
 import { guardInput, reportBackground } from './errors';
+import { statusText } from './status';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from './types';
 
 export interface MatcherNodeConfig extends ConnectionConfig {
@@ -10,10 +11,6 @@ export interface MatcherNodeConfig extends ConnectionConfig {
   appRule?: string;
   qbRule?: string;
   createMissing?: boolean;
-}
-
-function countsText(report: MatchReport): string {
-  return `${report.matched} matched, ${report.issues} issue${report.issues === 1 ? '' : 's'}`;
 }
 
 /**
@@ -29,8 +26,9 @@ export function matcherNode(RED: NodeAPI, type: string, kind: MatcherOptions['ki
     RED.nodes.createNode(this, config);
     const node = this;
     let handler: MatcherHandler | undefined;
+    const t = statusText(RED, node);
     const showCounts = (report: MatchReport | undefined) => {
-      if (report) node.status({ fill: report.issues ? 'yellow' : 'green', shape: 'dot', text: countsText(report) });
+      if (report) node.status({ fill: report.issues ? 'yellow' : 'green', shape: 'dot', text: t('counts', { matched: report.matched, issues: report.issues }) });
     };
     // While the first load runs the node shows the connection's progress, not partial counts.
     const rematchQuietly = (work: () => Promise<MatchReport | undefined>) => () => {
