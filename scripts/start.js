@@ -5,6 +5,14 @@ const { spawn } = require('node:child_process');
 const path = require('node:path');
 const { prepareUserDir, userDirFromEnv } = require('./userdir');
 
+// Variables from a .env file (QB_ENV_FILE, else .env in the checkout) when there is one; variables
+// already set in the environment win. .env.example lists every variable.
+const envFile = path.resolve(process.env.QB_ENV_FILE || path.join(__dirname, '..', '.env'));
+if (require('node:fs').existsSync(envFile)) {
+  process.loadEnvFile(envFile);
+  console.log(`[qbsync] read variables from ${path.relative(process.cwd(), envFile) || envFile}`);
+}
+
 // Refuse to start, saying what to set, when HOST reaches beyond this machine without authentication.
 const { exposureSettings, ExposureError } = require('../dist/nodes/lib/node-red/exposure');
 try {

@@ -54,3 +54,20 @@ describe('npm start', () => {
     }
   });
 });
+
+describe('npm start reads a .env file', () => {
+  it('takes variables from QB_ENV_FILE (or .env), the environment winning', async () => {
+    const envFile = path.join(tmp.dir, 'test.env');
+    fs.writeFileSync(envFile, 'QB_API_TOKEN=token-from-the-env-file-1\nQB_LOG_LEVEL=warn\n');
+    const red = await startRed(path.join(tmp.dir, 'ud-env'), { QB_ENV_FILE: envFile, QB_LOG_LEVEL: 'info' });
+    try {
+      assert.match(red.output(), /read variables from/);
+      assert.equal((await fetch(`${red.base}/blubilling/queue`)).status, 401, 'the token from the file guards the endpoints');
+      const withToken = await fetch(`${red.base}/blubilling/queue`, { headers: { authorization: 'Bearer token-from-the-env-file-1' } });
+      assert.notEqual(withToken.status, 401);
+      assert.match(red.output(), /\[info\]/, 'QB_LOG_LEVEL from the environment wins over the file');
+    } finally {
+      await red.stop();
+    }
+  });
+});
