@@ -9,7 +9,8 @@ import { resolveEndpoints, type QboEnvironment } from '../lib/company/qbo/enviro
 import { createOnlineCompany, type OnlineCompanyHandle } from '../lib/company/qbo/online-factory';
 import type { Company } from '../lib/company/types';
 import { registerAdminRoutes } from '../lib/node-red/admin-routes';
-import { NotConfiguredError } from '../lib/errors';
+import { isNotConfigured, NotConfiguredError } from '../lib/errors';
+import { reportNotConfigured } from '../lib/node-red/first-start';
 import { guardClose } from '../lib/node-red/errors';
 import { registerOAuthRoutes } from '../lib/node-red/qbo-oauth';
 import { generalSettings, type GeneralSettingsConfig } from '../lib/node-red/settings';
@@ -81,7 +82,11 @@ export = function (RED: NodeAPI): void {
         tokens = await vault.load(tokenKey);
       }
       if (!tokens) {
-        throw new NotConfiguredError('QuickBooks Online is not connected yet: press "Connect to QuickBooks" in the qbo-connection settings and deploy again (or set QBO_REALM_ID and QBO_REFRESH_TOKEN)');
+        const needs = [
+          ...(app().clientId ? [] : ['QBO_CLIENT_ID']), ...(app().clientSecret ? [] : ['QBO_CLIENT_SECRET']),
+          ...(realmId ? [] : ['QBO_REALM_ID']), ...(bootstrap ? [] : ['QBO_REFRESH_TOKEN (or press "Connect to QuickBooks")']),
+        ];
+        throw new NotConfiguredError('QuickBooks Online is not connected yet: press "Connect to QuickBooks" in the qbo-connection settings and deploy again (or set QBO_REALM_ID and QBO_REFRESH_TOKEN)', needs);
       }
       handle = await createOnlineCompany({
         id: node.id, store, settings: generalSettings(config), realmId: tokens.realmId, app: app(), environment: environmentConfig,
@@ -90,7 +95,7 @@ export = function (RED: NodeAPI): void {
       });
       return handle.company;
     })();
-    ready.catch((err: Error) => node.error(err.message));
+    ready.catch((err: Error) => (isNotConfigured(err) ? reportNotConfigured(RED, node, err) : node.error(err.message)));
     node.whenCompany = () => ready;
 
     deployed.set(node.id, {

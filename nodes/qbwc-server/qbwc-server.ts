@@ -9,7 +9,8 @@ import { joinPublicUrl, buildQwc } from '../lib/company/qbwc/qwc';
 import { createQbwcService, type QbwcService } from '../lib/company/qbwc/service';
 import type { Company } from '../lib/company/types';
 import { registerAdminRoutes } from '../lib/node-red/admin-routes';
-import { NotConfiguredError } from '../lib/errors';
+import { isNotConfigured, NotConfiguredError } from '../lib/errors';
+import { reportNotConfigured } from '../lib/node-red/first-start';
 import { guardClose } from '../lib/node-red/errors';
 import { mountRoute } from '../lib/node-red/http-routes';
 import type { NodeAPI, RequestLike, ResponseLike, RuntimeNode } from '../lib/node-red/types';
@@ -60,7 +61,10 @@ export = function (RED: NodeAPI): void {
     let acquired = false;
     let closing = false;
     const ready = (async () => {
-      if (!username || !password) throw new NotConfiguredError('qbwc-server: set the Web Connector user name and password (or QBWC_USERNAME and QBWC_PASSWORD)');
+      if (!username || !password) {
+        const needs = [...(username ? [] : ['QBWC_USERNAME']), ...(password ? [] : ['QBWC_PASSWORD'])];
+        throw new NotConfiguredError('qbwc-server: set the Web Connector user name and password (or QBWC_USERNAME and QBWC_PASSWORD)', needs);
+      }
       const store = await acquireStore(dir);
       acquired = true;
       if (closing) throw new Error('qbwc-server closed while starting');
@@ -78,7 +82,7 @@ export = function (RED: NodeAPI): void {
       node.log(`Web Connector service at ${path}`);
       return company as Company;
     })();
-    ready.catch((err: Error) => node.error(err.message));
+    ready.catch((err: Error) => (isNotConfigured(err) ? reportNotConfigured(RED, node, err) : node.error(err.message)));
 
     node.whenCompany = () => ready;
     node.qwc = () =>

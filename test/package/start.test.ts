@@ -38,6 +38,13 @@ describe('npm start', () => {
     const red = await startRed(path.join(tmp.dir, 'ud-start'));
     const port = red.port;
     try {
+      // Nothing configured: no [error] line, one block that says what each connection needs.
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.doesNotMatch(red.output(), /\[error\]/, red.output());
+      const blocks = red.output().match(/QuickBooks: \d+ connections? (is|are) not configured yet/g) ?? [];
+      assert.equal(blocks.length, 1, red.output());
+      assert.match(red.output(), /qbwc-server "BluBilling QuickBooks Desktop" \(used by "BluBilling × QuickBooks Desktop"\): set QBWC_USERNAME, QBWC_PASSWORD/);
+      assert.match(red.output(), /qbo-connection "QuickBooks Online \(from environment\)" \(used by "[^"]+"\): set QBO_CLIENT_ID, QBO_CLIENT_SECRET, QBO_REALM_ID/);
       const editor = await fetch(`http://127.0.0.1:${port}/`);
       assert.equal(editor.status, 200);
       const nodes = (await (await fetch(`http://127.0.0.1:${port}/nodes`, { headers: { Accept: 'application/json' } })).json()) as Array<{ module: string; types: string[]; err?: string; enabled: boolean }>;

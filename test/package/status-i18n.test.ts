@@ -31,6 +31,7 @@ describe('status texts come from the catalogs', () => {
       }
       assert.notEqual(t('noConnection'), `${type}.status.noConnection`);
       assert.notEqual(t('failed'), `${type}.status.failed`);
+      assert.equal(t('notConfigured', { needs: 'QBWC_USERNAME' }), 'not configured: set QBWC_USERNAME');
     }
   });
 

@@ -48,6 +48,18 @@ export class RequestError extends Error {
 export class NotConfiguredError extends Error {
   override name = 'NotConfiguredError';
   readonly code = 'QB_NOT_CONFIGURED';
+  constructor(
+    message: string,
+    /** The environment variables (or settings) that would configure it. */
+    readonly needs: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Whether a failure is a connection nobody configured yet (not an error to shout about). */
+export function isNotConfigured(err: unknown): err is NotConfiguredError {
+  return !!err && typeof err === 'object' && (err as { code?: unknown }).code === 'QB_NOT_CONFIGURED';
 }
 
 /** What a failure answers over HTTP: `{error, problems?}` and a status, never a stack or a path. */

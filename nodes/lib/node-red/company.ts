@@ -1,4 +1,5 @@
 import type { Company, CompanyStatus, Edition } from '../company/types';
+import { isNotConfigured } from '../errors';
 import { statusFor, statusText } from './status';
 import type { NodeAPI, RuntimeNode } from './types';
 
@@ -58,6 +59,11 @@ export function attachCompany(
     return company;
   })();
   attached.catch((err: Error) => {
+    // Not configured yet: the connection says what to set, once, in the log; here a grey status.
+    if (isNotConfigured(err)) {
+      node.status({ fill: 'grey', shape: 'ring', text: t('notConfigured', { needs: err.needs.join(', ') || err.message }) });
+      return;
+    }
     node.error(err.message);
     node.status({ fill: 'red', shape: 'ring', text: t('noConnection') });
   });
