@@ -4,3 +4,4 @@ export { RANK } from './kinds';
 export type { ImportKind, ImportPayload, JobKind, WriteEntity, WriteKind, WritePayload, WriteResult } from './kinds';
 export { isJobRef, jobRefsIn, resolveJobRefs } from './refs';
 export type { JobRef } from './refs';
+export { hasJobTag, jobTag, tagIn, withJobTag } from './tag';

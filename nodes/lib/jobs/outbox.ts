@@ -57,10 +57,17 @@ export interface Job extends Required<Omit<JobSpec, 'summary' | 'reopenOnChange'
   updatedAt: string;
   sentAt?: string;
   completedAt?: string;
+  /**
+   * An `error` that is retried by itself at this time (an unknown outcome or a failure QuickBooks may get
+   * over: the job shows as Error with its reason until then, and is looked up before it is sent again).
+   */
+  retryAt?: string;
   history: Array<{ at: string; state: JobState; note?: string }>;
 }
 
 const HISTORY_LIMIT = 20;
+/** Longest wait between two automatic retries of a job in error (1 hour). */
+export const MAX_BACKOFF_MS = 60 * 60_000;
 const OPEN: JobState[] = ['queued', 'approved', 'error'];
 
 function now(): string {
@@ -105,7 +112,7 @@ export class Outbox {
       if (sameJson(existing.payload, spec.payload) || (!OPEN.includes(existing.state) && !reopen)) return { job: existing, created: false, changed: false };
       const fresh: JobState = (spec.autoApprove ?? this.options.autoApprove) ? 'approved' : 'queued';
       const state: JobState = existing.state === 'error' || reopen ? fresh : existing.state;
-      const job = await this.update(existing, { payload: spec.payload, dependsOn: spec.dependsOn ?? existing.dependsOn, version: existing.version + 1, state, error: undefined }, 'source changed');
+      const job = await this.update(existing, { payload: spec.payload, dependsOn: spec.dependsOn ?? existing.dependsOn, version: existing.version + 1, state, error: undefined, retryAt: undefined }, 'source changed');
       return { job, created: false, changed: true };
     }
     const at = now();
@@ -141,6 +148,35 @@ export class Outbox {
     return this.transition(keys, ['queued', 'error'], 'approved', 'approved');
   }
 
+  /**
+   * Another job that already owns this QuickBooks record (its result names it): a look-up never claims
+   * it for a second job.
+   */
+  async claimedBy(kind: string, qbId: string, exceptKey: string): Promise<Job | null> {
+    if (!qbId) return null;
+    const owner = (await this.store.jobs.findOne({ company: this.company, kind, 'result.qbId': qbId, key: { $ne: exceptKey } })) as Job | null;
+    return owner;
+  }
+
+  /** Jobs in error whose automatic retry is due go back to `approved`; returns how many. */
+  async releaseDue(at: number = Date.now()): Promise<number> {
+    const waiting = (await this.store.jobs.find({ company: this.company, state: 'error', retryAt: { $exists: true } })) as Job[];
+    let n = 0;
+    for (const job of waiting) {
+      if (!job.retryAt || Date.parse(job.retryAt) > at) continue;
+      await this.update(job, { state: 'approved', retryAt: undefined }, `automatic retry (attempt ${job.attempts + 1})`);
+      n++;
+    }
+    return n;
+  }
+
+  /** When the next automatic retry of a job in error is due (ms since the epoch), if any. */
+  async nextRetryAt(): Promise<number | undefined> {
+    const waiting = (await this.store.jobs.find({ company: this.company, state: 'error', retryAt: { $exists: true } })) as Job[];
+    const times = waiting.map((j) => Date.parse(j.retryAt as string)).filter((t) => Number.isFinite(t));
+    return times.length ? Math.min(...times) : undefined;
+  }
+
   /** An admin skips jobs that are not sent yet; they are never sent. */
   async skip(keys: string[]): Promise<number> {
     return this.transition(keys, ['queued', 'approved', 'error'], 'skipped', 'skipped');
@@ -151,7 +187,7 @@ export class Outbox {
     for (const key of keys) {
       const job = await this.get(key);
       if (!job || !from.includes(job.state)) continue;
-      await this.update(job, { state: to, error: undefined }, note);
+      await this.update(job, { state: to, error: undefined, retryAt: undefined }, note);
       n++;
     }
     return n;
@@ -162,6 +198,7 @@ export class Outbox {
    * dependency failed or was skipped stays put until an admin acts.
    */
   async ready(limit = Number.POSITIVE_INFINITY): Promise<Job[]> {
+    await this.releaseDue();
     const approved = (await this.store.jobs.find({ company: this.company, state: 'approved' }).sort({ rank: 1, seq: 1, createdAt: 1 })) as Job[];
     const depKeys = [...new Set(approved.flatMap((j) => j.dependsOn))];
     const deps = depKeys.length
@@ -182,17 +219,24 @@ export class Outbox {
   }
 
   async complete(job: Job, result: Record<string, unknown>, note?: string): Promise<Job> {
-    return this.update(job, { state: 'complete', result, error: undefined, uncertain: false, completedAt: now() }, note);
+    return this.update(job, { state: 'complete', result, error: undefined, uncertain: false, retryAt: undefined, completedAt: now() }, note);
   }
 
   /**
    * Records a failure. A retryable one goes back to `approved` (with `uncertain` when the request may
    * have been applied) until the attempts run out; anything else is an `error` for an admin.
    */
-  async fail(job: Job, error: JobError, options: { retryable?: boolean; uncertain?: boolean } = {}): Promise<Job> {
+  async fail(job: Job, error: JobError, options: { retryable?: boolean; uncertain?: boolean; backoffMs?: number } = {}): Promise<Job> {
     const maxAttempts = this.options.maxAttempts ?? 5;
     const retry = options.retryable === true && job.attempts < maxAttempts;
-    return this.update(job, { state: retry ? 'approved' : 'error', error, uncertain: options.uncertain ?? job.uncertain }, error.message);
+    const uncertain = options.uncertain ?? job.uncertain;
+    if (retry && options.backoffMs !== undefined) {
+      // Error with its reason, retried by itself after a backoff that doubles per attempt.
+      const wait = Math.min(MAX_BACKOFF_MS, Math.max(0, options.backoffMs) * 2 ** Math.max(0, job.attempts - 1));
+      const retryAt = new Date(Date.now() + wait).toISOString();
+      return this.update(job, { state: 'error', error, uncertain, retryAt }, `${error.message} (retried automatically at ${retryAt})`);
+    }
+    return this.update(job, { state: retry ? 'approved' : 'error', error, uncertain, retryAt: undefined }, error.message);
   }
 
   /**

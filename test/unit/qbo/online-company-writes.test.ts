@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { WriteResult } from '../../../nodes/lib/jobs';
+import { jobTag, type WriteResult } from '../../../nodes/lib/jobs';
 import { invoicePayload, OnlineRig, seedBasics } from './online-company-rig';
 
 describe('OnlineCompany writes: exactly once, updates, errors', () => {
@@ -65,13 +65,27 @@ describe('OnlineCompany writes: exactly once, updates, errors', () => {
     const d = doc();
     const job = await rig.write(`invoice:${d}`, 'invoice.upsert', invoicePayload(d, customerId, itemId));
     await rig.company.outbox.markSent(job); // the process died after sending…
-    rig.sim.seed('Invoice', [invoicePayload(d, customerId, itemId).fields]); // …and QuickBooks had applied it
+    // …and QuickBooks had applied it (with the job's tag in PrivateNote, as sent)
+    rig.sim.seed('Invoice', [{ ...invoicePayload(d, customerId, itemId).fields, PrivateNote: jobTag(`invoice:${d}`) }]);
     await rig.company.close();
     await rig.started();
     const done = await rig.job(`invoice:${d}`);
     assert.equal(done.state, 'complete');
     assert.equal((done.result as unknown as WriteResult).foundExisting, true);
     assert.equal(invoicesNamed([d]).length, 1);
+  });
+
+  it('never claims a look-alike after a restart: an invoice with the same DocNumber but not the job\'s tag is not this job\'s', async () => {
+    const d = doc();
+    const job = await rig.write(`invoice:${d}`, 'invoice.upsert', invoicePayload(d, customerId, itemId));
+    await rig.company.outbox.markSent(job); // the process died before the request left…
+    const [other] = rig.sim.seed('Invoice', [invoicePayload(d, customerId, itemId).fields]); // …and someone keyed the same number by hand
+    await rig.company.close();
+    await rig.started();
+    const after = await rig.job(`invoice:${d}`);
+    assert.notEqual(after.state, 'complete');
+    assert.notEqual((after.result as unknown as WriteResult | undefined)?.qbId, other.Id);
+    assert.equal(after.error?.statusCode, '6140'); // QuickBooks refused a second invoice with that number: reported, not claimed
   });
 
   it('rides out a 429 storm: delayed, nothing lost, nothing doubled', async () => {

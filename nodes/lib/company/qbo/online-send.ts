@@ -14,8 +14,9 @@ import type { Job, JobError, Outbox, WritePayload, WriteResult } from '../../job
 import { resolveJobRefs } from '../../jobs';
 import type { Mirror } from '../../mirror';
 import { dependencyResults } from '../base';
-import type { CreateManyResult, QboClient, QboEntity, QboRecord } from './client';
-import { naturalKeyOf } from './client';
+import type { Condition, CreateManyResult, QboClient, QboEntity, QboRecord } from './client';
+import { naturalKeyOf, ownsRecord, TAG_FIELD } from './client';
+import { withJobTag } from '../../jobs/tag';
 import { QboError } from './errors';
 import { isImportKind, runImport, type OnlineImportedPage } from './online-import';
 import { mirrorEntityOf, text, toMirrorRecords, writeResultOf } from './online-records';
@@ -45,6 +46,11 @@ export interface SendOptions {
   batchSize: number;
   /** Batches (or single requests) prepared at once; the client's throttle keeps ≤ 10 in flight. */
   concurrency: number;
+  /**
+   * First wait (ms) before a job the client gave up on (throttled, server errors, network) is tried
+   * again; doubled per attempt. Until then the job shows as Error with the reason.
+   */
+  retryBackoffMs: number;
 }
 
 export interface GroupResult {
@@ -77,6 +83,15 @@ interface Prepared {
 
 function isReconnect(err: unknown): err is QboError {
   return err instanceof QboError && (err.name === 'ReconnectNeededError' || err.code === 'RECONNECT_NEEDED');
+}
+
+/** The invoice Ids a payment is applied to (its lines' LinkedTxn of type Invoice). */
+function linkedInvoices(payment: QboRecord): string[] {
+  const out: string[] = [];
+  for (const line of Array.isArray(payment.Line) ? payment.Line : []) {
+    for (const l of Array.isArray(line?.LinkedTxn) ? line.LinkedTxn : []) if (l?.TxnType === 'Invoice' && l.TxnId !== undefined) out.push(text(l.TxnId));
+  }
+  return out;
 }
 
 function chunks<T>(list: T[], size: number): T[][] {
@@ -160,6 +175,8 @@ export class OnlineSender {
     }
     try {
       const record = resolveJobRefs(payload.fields, await dependencyResults(this.host.outbox, job)) as QboRecord;
+      const tag = TAG_FIELD[entity];
+      if (tag) record[tag.field] = withJobTag(record[tag.field], job.key, tag.max); // the look-up finds this job's own record
       const key = naturalKeyOf(entity, record);
       return { job, entity, record, ...(key ? { key } : {}) };
     } catch (err) {
@@ -168,15 +185,20 @@ export class OnlineSender {
     }
   }
 
-  /** Uncertain jobs: what QuickBooks already has is completed as found; the rest is returned to create. */
+  /**
+   * Uncertain jobs: the job's own record, when QuickBooks has it, completes the job as found; the rest is
+   * returned to create. A record is the job's own only when it carries the job's tag (Invoice and Payment
+   * PrivateNote, Customer Notes; an Item by its unique Name), a payment is applied to the job's invoice,
+   * and no other job already owns it: a look-alike (same customer, amount, date, reference) is never claimed.
+   */
   private async lookUp(list: Prepared[]): Promise<Prepared[]> {
     const missing: Prepared[] = [];
     const entity = list[0].entity;
     try {
       if (entity === 'Payment') {
         for (const p of list) {
-          const hit = await this.findPayment(p.record);
-          if (hit) await this.succeeded(p.job, entity, hit, { foundExisting: true }, 'found in QuickBooks by its look-up; not added again');
+          const hit = await this.findPayment(p);
+          if (hit) await this.succeeded(p.job, entity, hit, { foundExisting: true }, 'found in QuickBooks by its look-up (its tag); not added again');
           else missing.push(p);
         }
         return missing;
@@ -186,15 +208,8 @@ export class OnlineSender {
       const found = await this.host.client.findByNaturalKeys(entity, keyed.map((p) => p.key as string));
       for (const p of keyed) {
         const hit = found.get((p.key as string).toLowerCase());
-        if (!hit) missing.push(p);
-        else if (entity === 'Invoice' && text(p.record.CustomerRef?.value) && text(hit.CustomerRef?.value) !== text(p.record.CustomerRef?.value)) {
-          await this.error(p.job, {
-            code: 'doc-number-taken', statusCode: '6140',
-            message: `QuickBooks already has invoice ${p.key} (Id ${text(hit.Id)}) for another customer; it was not created again. Check the invoice in QuickBooks.`,
-          });
-        } else {
-          await this.succeeded(p.job, entity, hit, { foundExisting: true }, 'found in QuickBooks by its look-up; not added again');
-        }
+        if (hit && (await this.owns(p, hit))) await this.succeeded(p.job, entity, hit, { foundExisting: true }, 'found in QuickBooks by its look-up (its tag); not added again');
+        else missing.push(p); // not there, or another record with the same key: QuickBooks decides (6140 / 6240)
       }
       return missing;
     } catch (err) {
@@ -203,12 +218,32 @@ export class OnlineSender {
     }
   }
 
-  /** A payment already in QuickBooks: same customer, reference and amount. */
-  private async findPayment(record: QboRecord): Promise<QboRecord | undefined> {
+  /** The record carries the job's tag and no other job owns it. */
+  private async owns(p: Prepared, hit: QboRecord): Promise<boolean> {
+    if (!ownsRecord(p.entity, p.record, hit)) return false;
+    return !(await this.host.outbox.claimedBy(p.job.kind, text(hit.Id), p.job.key));
+  }
+
+  /**
+   * The job's own payment: same customer (and date), the job's tag in PrivateNote, applied to the same
+   * invoice(s), and not owned by another job. PrivateNote is not queryable (qbo.md §2.3): the customer's
+   * payments of that date are read and compared here.
+   */
+  private async findPayment(p: Prepared): Promise<QboRecord | undefined> {
+    const record = p.record;
     const customer = text(record.CustomerRef?.value);
     if (!customer) return undefined;
-    const rows = await this.host.client.queryAll('Payment', { where: [{ field: 'CustomerRef', value: customer }] });
-    return rows.find((r) => text(r.PaymentRefNum) === text(record.PaymentRefNum) && Number(r.TotalAmt) === Number(record.TotalAmt) && (!record.TxnDate || text(r.TxnDate) === text(record.TxnDate)));
+    const where: Condition[] = [{ field: 'CustomerRef', value: customer }];
+    if (record.TxnDate) where.push({ field: 'TxnDate', value: text(record.TxnDate) });
+    const rows = await this.host.client.queryAll('Payment', { where });
+    const invoices = linkedInvoices(record);
+    for (const r of rows) {
+      if (!ownsRecord('Payment', record, r)) continue;
+      const linked = linkedInvoices(r);
+      if (!invoices.every((id) => linked.includes(id))) continue;
+      if (await this.owns(p, r)) return r;
+    }
+    return undefined;
   }
 
   /** One batch (or, for records without a natural key, single creates with their requestid). */
@@ -319,10 +354,13 @@ export class OnlineSender {
     // QuickBooks' own code and words (the QboError message without its "QuickBooks <code>: " prefix).
     const error: JobError = { code: err.code, statusCode: err.code, message: err.message.replace(/^QuickBooks (?:\S+: )?/, '') };
     if (err.transient || o.uncertain) {
+      // The client gave up: Error with the reason, retried by itself after a backoff; an unknown outcome is
+      // looked up (by the job's tag) before anything is sent again, and never completes without its own record.
       const uncertain = job.uncertain || o.uncertain === true || (o.sent && err.unknownOutcome);
-      const failed = await this.host.outbox.fail(job, error, { retryable: true, uncertain });
+      if (uncertain) error.message += ' The outcome is unknown: QuickBooks is searched for this record (by its tag) before it is sent again.';
+      const failed = await this.host.outbox.fail(job, error, { retryable: true, uncertain, backoffMs: this.options.retryBackoffMs });
       if (failed.state === 'error') this.host.finished(failed);
-      else this.retry = true;
+      if (failed.state !== 'error' || failed.retryAt) this.retry = true;
       return;
     }
     if (err.code === DUPLICATE_NAME) await this.host.nameTaken(job, err.existingId);

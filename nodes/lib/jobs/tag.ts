@@ -1,0 +1,34 @@
+/**
+ * The tag every write carries so the look-up after an unknown outcome finds the job's own record and
+ * never a look-alike: `[qbsync <job key>]`, unique per job (the outbox keeps one job per key), put in a
+ * text field QuickBooks keeps and returns (QBO PrivateNote / Customer Notes; Desktop Memo / Notes).
+ * QuickBooks shows it too, so a person can see which source record a transaction came from.
+ */
+
+/** The tag of one job. */
+export function jobTag(key: string): string {
+  return `[qbsync ${key}]`;
+}
+
+/** Whether a QuickBooks text field carries this job's tag. */
+export function hasJobTag(text: unknown, key: string): boolean {
+  return typeof text === 'string' && text.includes(jobTag(key));
+}
+
+/** Any job tag in a text (the key), or undefined. */
+export function tagIn(text: unknown): string | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = /\[qbsync ([^\]]+)\]/.exec(text);
+  return m ? m[1] : undefined;
+}
+
+/**
+ * The text with this job's tag at its end, within `max` characters (the text is cut before the tag,
+ * never the tag). A tag of another job (a copied memo) is replaced.
+ */
+export function withJobTag(text: unknown, key: string, max: number): string {
+  const tag = jobTag(key);
+  const base = (typeof text === 'string' ? text : '').replace(/\s*\[qbsync [^\]]+\]/g, '').trim();
+  if (!base) return tag;
+  return `${base.slice(0, Math.max(0, max - tag.length - 1)).trimEnd()} ${tag}`;
+}
