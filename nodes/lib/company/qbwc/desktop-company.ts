@@ -11,7 +11,7 @@
  * `foundExisting` instead of adding a second record.
  */
 import { messageOf } from '../../errors';
-import type { ImportPayload, Job, JobError, WritePayload, WriteResult } from '../../jobs';
+import { hasJobTag, resolveJobRefs, type ImportPayload, type Job, type JobError, type WritePayload, type WriteResult } from '../../jobs';
 import { RANK } from '../../jobs';
 import type { MirrorRecord } from '../../mirror';
 import type { Store } from '../../store';
@@ -25,7 +25,6 @@ import {
   lookupRequest,
   pageRequest,
   rereadRequest,
-  sourceTag,
   writeRequest,
   type EditTarget,
   type PageQuery,
@@ -77,6 +76,10 @@ const WRITE_ENTITY: Readonly<Record<string, DesktopEntity>> = {
 };
 
 const PARSE_ERROR_HRESULT = '0x80040400';
+
+function asList(v: unknown): unknown[] {
+  return v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
+}
 
 type StepKind = 'lookup' | 'write' | 'reread' | 'import';
 
@@ -398,31 +401,39 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
       await this.failJob(s, f.job, { code: st.reason, statusCode: st.code, message: `Look-up failed: ${st.message}` }, { retryable: true, uncertain: true });
       return;
     }
-    const rec = this.pickFound(f.job, msg.records);
+    const rec = await this.pickFound(f.job, msg.records);
     if (rec) {
       s.found++;
-      await this.completeWrite(s, f.job, rec, { ...writeResultOf(rec), foundExisting: true }, 'found in QuickBooks by its look-up; not added again');
+      await this.completeWrite(s, f.job, rec, { ...writeResultOf(rec), foundExisting: true }, 'found in QuickBooks by its look-up (its tag); not added again');
       return;
     }
-    s.next = { kind: 'write', job: f.job }; // not in QuickBooks (status 1 or 500): add it now
+    s.next = { kind: 'write', job: f.job }; // not in QuickBooks (status 1 or 500), or only look-alikes: add it now
   }
 
-  /** The looked-up record that is this job's (lists: the name is unique; transactions: our Memo tag, else the customer). */
-  private pickFound(job: Job, records: QbxmlRecord[]): QbxmlRecord | undefined {
-    if (records.length === 0) return undefined;
-    if (job.kind === 'customer.add' || job.kind === 'item.add') return records[0];
-    const tag = sourceTag(job.sourceId);
-    const tagged = records.find((r) => textOf(r.data, 'Memo').includes(tag));
-    if (tagged) return tagged;
-    const ref = ((job.payload as WritePayload).fields?.CustomerRef ?? undefined) as { ListID?: unknown; FullName?: unknown } | string | undefined;
-    const wantId = typeof ref === 'object' && typeof ref.ListID === 'string' ? ref.ListID : undefined;
-    const wantName = typeof ref === 'string' ? ref : typeof ref === 'object' && typeof ref.FullName === 'string' ? ref.FullName : undefined;
-    return records.find((r) => {
-      const c = r.data.CustomerRef;
-      if (!c || typeof c !== 'object' || Array.isArray(c)) return false;
-      if (wantId) return c.ListID === wantId;
-      return wantName !== undefined && typeof c.FullName === 'string' && c.FullName.toLowerCase() === wantName.toLowerCase();
-    });
+  /**
+   * The looked-up record that is this job's own: it carries the job's tag (customer Notes, transaction
+   * Memo; an item by its unique Name), a payment is applied to the job's invoice(s), and no other job owns
+   * it. A look-alike (same name, customer, amount, date or reference) is never claimed.
+   */
+  private async pickFound(job: Job, records: QbxmlRecord[]): Promise<QbxmlRecord | undefined> {
+    const list = job.kind === 'customer.add' || job.kind === 'item.add';
+    let applied: string[] = [];
+    if (job.kind === 'payment.add') {
+      const fields = resolveJobRefs((job.payload as WritePayload).fields, await dependencyResults(this.outbox, job)) as Record<string, unknown>;
+      applied = asList(fields.AppliedToTxnAdd).map((a) => String((a as Record<string, unknown>)?.TxnID ?? '')).filter(Boolean);
+    }
+    for (const r of records) {
+      if (job.kind === 'customer.add' && !hasJobTag(textOf(r.data, 'Notes'), job.key)) continue;
+      if (!list && !hasJobTag(textOf(r.data, 'Memo'), job.key)) continue;
+      if (applied.length > 0) {
+        const linked = asList(r.data.AppliedToTxnRet).map((a) => (a && typeof a === 'object' && !Array.isArray(a) ? textOf(a as never, 'TxnID') : ''));
+        if (!applied.every((id) => linked.includes(id))) continue;
+      }
+      const id = textOf(r.data, list ? 'ListID' : 'TxnID');
+      if (await this.outbox.claimedBy(job.kind, id, job.key)) continue;
+      return r;
+    }
+    return undefined;
   }
 
   private async onReread(s: Session, f: InFlight, msg: QbxmlResponseMessage): Promise<void> {
