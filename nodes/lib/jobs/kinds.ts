@@ -49,5 +49,10 @@ export interface WriteResult {
   ref?: string;
   /** The job was found already in QuickBooks after an unknown outcome, not added again. */
   foundExisting?: boolean;
+  /**
+   * QuickBooks refused the add because the name was taken (3100 / 6240) by an active record of the same
+   * kind that no other job owns: that record is referenced (and remembered as the match) instead.
+   */
+  matchedExisting?: boolean;
   updated?: boolean;
 }

@@ -62,6 +62,12 @@ export interface Job extends Required<Omit<JobSpec, 'summary' | 'reopenOnChange'
    * over: the job shows as Error with its reason until then, and is looked up before it is sent again).
    */
   retryAt?: string;
+  /**
+   * The job cannot progress because a job it depends on (directly or through another) is in error or
+   * skipped: that job's key and the reason, shown in the queue, the history and the needs-action output.
+   * Cleared when that job is approved again, retried, changed or complete.
+   */
+  heldBy?: { key: string; reason: string };
   history: Array<{ at: string; state: JobState; note?: string }>;
 }
 
@@ -113,6 +119,7 @@ export class Outbox {
       const fresh: JobState = (spec.autoApprove ?? this.options.autoApprove) ? 'approved' : 'queued';
       const state: JobState = existing.state === 'error' || reopen ? fresh : existing.state;
       const job = await this.update(existing, { payload: spec.payload, dependsOn: spec.dependsOn ?? existing.dependsOn, version: existing.version + 1, state, error: undefined, retryAt: undefined }, 'source changed');
+      if (existing.state === 'error') await this.release(job.key);
       return { job, created: false, changed: true };
     }
     const at = now();
@@ -125,7 +132,7 @@ export class Outbox {
     };
     try {
       await this.store.jobs.insert(job);
-      return { job, created: true, changed: false };
+      return { job: await this.holdIfBlocked(job), created: true, changed: false };
     } catch (err) {
       if (!/unique constraint/i.test(String((err as Error).message))) throw err;
       return this.enqueue(spec); // lost a race with a concurrent enqueue of the same key
@@ -145,7 +152,60 @@ export class Outbox {
 
   /** An admin approves queued jobs (or jobs in error, to retry them). Returns how many changed. */
   async approve(keys: string[]): Promise<number> {
-    return this.transition(keys, ['queued', 'error'], 'approved', 'approved');
+    const n = await this.transition(keys, ['queued', 'error'], 'approved', 'approved');
+    for (const key of keys) await this.release(key);
+    return n;
+  }
+
+  /**
+   * Marks every job waiting on `root` (directly or through another waiting job) as held by it, with the
+   * reason; returns the jobs newly held. Jobs already held for the same reason are left alone.
+   */
+  async holdDependents(root: Job, reason: string): Promise<Job[]> {
+    const held: Job[] = [];
+    const seen = new Set<string>([root.key]);
+    let frontier = [root.key];
+    while (frontier.length) {
+      const next: string[] = [];
+      for (const key of frontier) {
+        const deps = (await this.store.jobs.find({ company: this.company, dependsOn: key, state: { $in: ['queued', 'approved'] } })) as Job[];
+        for (const d of deps) {
+          if (seen.has(d.key)) continue;
+          seen.add(d.key);
+          next.push(d.key);
+          if (d.heldBy?.key === root.key && d.heldBy.reason === reason) continue;
+          held.push(await this.update(d, { heldBy: { key: root.key, reason } }, `held: waits for ${root.summary}: ${reason}`));
+        }
+      }
+      frontier = next;
+    }
+    return held;
+  }
+
+  /** A new job whose dependency is already in error, skipped or held is held at once (it never waits silently). */
+  private async holdIfBlocked(job: Job): Promise<Job> {
+    for (const key of job.dependsOn) {
+      const dep = await this.get(key);
+      if (!dep) continue;
+      const heldBy =
+        dep.state === 'error' ? { key: dep.key, reason: `${dep.summary} needs action: ${dep.error?.message ?? 'it failed'}` }
+        : dep.state === 'skipped' ? { key: dep.key, reason: `${dep.summary} was skipped, so it is not in QuickBooks: approve the skipped job or skip this one` }
+        : dep.heldBy;
+      if (heldBy) return this.update(job, { heldBy }, `held: ${heldBy.reason}`);
+    }
+    return job;
+  }
+
+  /** Jobs held by `key` can progress again (it was approved, retried, changed or completed). */
+  async release(key: string): Promise<number> {
+    const held = (await this.store.jobs.find({ company: this.company, 'heldBy.key': key })) as Job[];
+    for (const j of held) await this.update(j, { heldBy: undefined }, `released: ${key} can go again`);
+    return held.length;
+  }
+
+  /** The jobs held by `key`. */
+  async heldBy(key: string): Promise<Job[]> {
+    return (await this.store.jobs.find({ company: this.company, 'heldBy.key': key }).sort({ rank: 1, seq: 1 })) as Job[];
   }
 
   /**
@@ -165,6 +225,7 @@ export class Outbox {
     for (const job of waiting) {
       if (!job.retryAt || Date.parse(job.retryAt) > at) continue;
       await this.update(job, { state: 'approved', retryAt: undefined }, `automatic retry (attempt ${job.attempts + 1})`);
+      await this.release(job.key);
       n++;
     }
     return n;
@@ -179,7 +240,12 @@ export class Outbox {
 
   /** An admin skips jobs that are not sent yet; they are never sent. */
   async skip(keys: string[]): Promise<number> {
-    return this.transition(keys, ['queued', 'approved', 'error'], 'skipped', 'skipped');
+    const n = await this.transition(keys, ['queued', 'approved', 'error'], 'skipped', 'skipped');
+    for (const key of keys) {
+      const job = await this.get(key);
+      if (job?.state === 'skipped') await this.holdDependents(job, `${job.summary} was skipped, so it is not in QuickBooks: approve the skipped job or skip this one`);
+    }
+    return n;
   }
 
   private async transition(keys: string[], from: JobState[], to: JobState, note: string): Promise<number> {
@@ -219,7 +285,9 @@ export class Outbox {
   }
 
   async complete(job: Job, result: Record<string, unknown>, note?: string): Promise<Job> {
-    return this.update(job, { state: 'complete', result, error: undefined, uncertain: false, retryAt: undefined, completedAt: now() }, note);
+    const done = await this.update(job, { state: 'complete', result, error: undefined, uncertain: false, retryAt: undefined, heldBy: undefined, completedAt: now() }, note);
+    await this.release(job.key);
+    return done;
   }
 
   /**
@@ -234,9 +302,13 @@ export class Outbox {
       // Error with its reason, retried by itself after a backoff that doubles per attempt.
       const wait = Math.min(MAX_BACKOFF_MS, Math.max(0, options.backoffMs) * 2 ** Math.max(0, job.attempts - 1));
       const retryAt = new Date(Date.now() + wait).toISOString();
-      return this.update(job, { state: 'error', error, uncertain, retryAt }, `${error.message} (retried automatically at ${retryAt})`);
+      const failed = await this.update(job, { state: 'error', error, uncertain, retryAt }, `${error.message} (retried automatically at ${retryAt})`);
+      await this.holdDependents(failed, `${job.summary} failed and is retried automatically at ${retryAt}: ${error.message}`);
+      return failed;
     }
-    return this.update(job, { state: retry ? 'approved' : 'error', error, uncertain, retryAt: undefined }, error.message);
+    const failed = await this.update(job, { state: retry ? 'approved' : 'error', error, uncertain, retryAt: undefined }, error.message);
+    if (failed.state === 'error') await this.holdDependents(failed, `${job.summary} needs action: ${error.message}`);
+    return failed;
   }
 
   /**

@@ -61,6 +61,8 @@ describe('OnlineCompany look-ups after an unknown outcome: two identical payment
   }
 
   it('a 500 storm until the client gives up: the job is Error with the reason, retried after a backoff, and creates its own payment', async () => {
+    await rig.company.close();
+    await rig.started({ retryDelayMs: 500 }); // a backoff long enough to look at the job in between
     const { inv1, inv2, pay1, key2 } = await twoInvoicesOnePaid();
     rig.sim.faults.serverError(8, { target: 'write' }); // every attempt of the client (8) gets 500
     rig.company.kick();

@@ -159,7 +159,9 @@ describe('OnlineCompany writes: exactly once, updates, errors', () => {
     await rig.send();
     const job = await rig.job('item:it-2');
     assert.equal(job.state, 'error');
-    assert.equal(job.error?.code, '6240');
+    assert.equal(job.error?.code, 'name-taken');
+    assert.equal(job.error?.statusCode, '6240');
+    assert.match(job.error?.message ?? '', /QuickBooks has an inactive item named 'Dungeness Crab': make it active in QuickBooks/);
     assert.match(job.error?.message ?? '', /Duplicate Name Exists/);
     assert.equal((await book.get('it-2'))?.issue, 'duplicate-item-name');
     assert.equal(rig.sim.all('Item').filter((i) => i.Name === 'Dungeness Crab').length, 1);

@@ -80,15 +80,16 @@ describe('DesktopCompany look-ups after a Web Connector killed before the respon
     assert.equal((await r.job('payment:p2')).result?.foundExisting, true);
   });
 
-  it('a restart mid-send: a customer of the same name that the job did not create is not claimed (3100 reported instead)', async () => {
-    r = await rig({ idleTimeoutMs: 300, qbd: { seed: { ...SEED, customers: [...SEED.customers, { Name: 'Harbor Freight Co' }] } } });
+  it('a restart mid-send: a customer of the same name that the job did not create is not claimed by the look-up', async () => {
+    r = await rig({ idleTimeoutMs: 300, qbd: { seed: { ...SEED, customers: [...SEED.customers, { Name: 'Harbor Freight Co', IsActive: false }] } } });
     await r.enqueue(customerJob('customer:hf', 'Harbor Freight Co'));
     const ended = r.nextSessionEnd();
     await r.run({ killAfterRequests: 1, processKilledRequest: false });
     await ended;
-    await r.run();
+    const res = await r.run();
+    assert.deepEqual(res.requests.map((x) => /<(\w+Rq)[ >]/.exec(x.replace('<QBXMLMsgsRq', ''))?.[1]), ['CustomerQueryRq', 'CustomerAddRq', 'CustomerQueryRq']);
     const job = await r.job('customer:hf');
-    assert.notEqual(job.state, 'complete');
+    assert.equal(job.state, 'error', 'the look-alike was not taken as the job\'s own record');
     assert.equal(job.error?.statusCode, 3100);
     assert.equal(r.qbd.count('Customer'), 2);
   });

@@ -17,6 +17,7 @@ import { dependencyResults } from '../base';
 import type { Condition, CreateManyResult, QboClient, QboEntity, QboRecord } from './client';
 import { naturalKeyOf, ownsRecord, TAG_FIELD } from './client';
 import { withJobTag } from '../../jobs/tag';
+import { nameOf, nameTakenAction, referencesHolder, type NameHolder } from '../name-taken';
 import { QboError } from './errors';
 import { isImportKind, runImport, type OnlineImportedPage } from './online-import';
 import { mirrorEntityOf, text, toMirrorRecords, writeResultOf } from './online-records';
@@ -315,6 +316,46 @@ export class OnlineSender {
     }
   }
 
+  // ------------------------------------------------------------------ a name QuickBooks already has
+
+  /**
+   * 6240 on a customer or item add: who holds the name? An active customer no other job owns is
+   * referenced (a BluBilling customer: the job completes with it, `matchedExisting`); otherwise the job is
+   * an error whose message names the holder and the action (an inactive customer, a vendor, an employee…),
+   * and a BlueTrace record gets its Duplicate Name issue.
+   */
+  private async nameTaken(job: Job, error: JobError, existingId?: string): Promise<void> {
+    const entity = ENTITY_OF_KIND[job.kind];
+    const name = nameOf(job);
+    let holder: NameHolder | undefined;
+    let record: QboRecord | undefined;
+    try {
+      record = name ? (await this.host.client.findByNaturalKeys(entity, [name])).get(name.toLowerCase()) : undefined;
+      if (record) holder = { kind: entity === 'Item' ? 'item' : 'customer', id: text(record.Id), active: record.Active !== false };
+      else if (entity === 'Customer' && name) {
+        for (const other of ['Vendor', 'Employee'] as const) {
+          const hit = (await this.host.client.findByNaturalKeys(other, [name])).get(name.toLowerCase());
+          if (hit) {
+            holder = { kind: other === 'Vendor' ? 'vendor' : 'employee', id: text(hit.Id) };
+            break;
+          }
+        }
+      }
+    } catch {
+      // The look-up failed: the refusal is reported without naming the holder.
+    }
+    let owner: Job | null = null;
+    if (record && referencesHolder(job, holder)) {
+      owner = await this.host.outbox.claimedBy(job.kind, holder.id, job.key);
+      if (!owner) {
+        await this.succeeded(job, entity, record, { matchedExisting: true }, `QuickBooks already had an active customer named '${name}': it is used (and remembered as the match), not added again`);
+        return;
+      }
+    }
+    await this.host.nameTaken(job, holder && 'id' in holder ? holder.id : existingId);
+    await this.error(job, { code: 'name-taken', statusCode: error.statusCode, message: `${nameTakenAction(job, holder, owner ?? undefined)} (QuickBooks ${error.statusCode}: ${error.message})` });
+  }
+
   // ------------------------------------------------------------------ outcomes
 
   private async succeeded(job: Job, entity: QboEntity, rec: QboRecord, extra: Partial<WriteResult>, note?: string): Promise<void> {
@@ -363,7 +404,10 @@ export class OnlineSender {
       if (failed.state !== 'error' || failed.retryAt) this.retry = true;
       return;
     }
-    if (err.code === DUPLICATE_NAME) await this.host.nameTaken(job, err.existingId);
+    if (err.code === DUPLICATE_NAME && (job.kind === 'customer.add' || job.kind === 'item.add')) {
+      await this.nameTaken(job, error, err.existingId);
+      return;
+    }
     await this.error(job, error);
   }
 }

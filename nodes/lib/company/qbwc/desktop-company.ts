@@ -16,6 +16,7 @@ import { RANK } from '../../jobs';
 import type { MirrorRecord } from '../../mirror';
 import type { Store } from '../../store';
 import { BaseCompany, count, dependencyResults, type StateDoc } from '../base';
+import { nameOf, nameTakenAction, referencesHolder, type NameHolder } from '../name-taken';
 import type { GeneralSettings, MirrorEntity } from '../types';
 import { acceptPage, entityOfImport, firstPage, ImportProgressStore, isImportKind, type DesktopImportKind, type ImportProgress } from './desktop-import';
 import { newCustomerPayload, newItemPayload } from './desktop-new-record';
@@ -81,7 +82,7 @@ function asList(v: unknown): unknown[] {
   return v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
 }
 
-type StepKind = 'lookup' | 'write' | 'reread' | 'import';
+type StepKind = 'lookup' | 'write' | 'reread' | 'import' | 'nameCheck';
 
 interface Step {
   kind: StepKind;
@@ -92,6 +93,8 @@ interface Step {
   retried?: boolean;
   page?: PageQuery;
   progress?: ImportProgress;
+  /** nameCheck: QuickBooks' refusal (3100) of the add. */
+  refusal?: JobError;
 }
 
 interface InFlight extends Step {
@@ -276,6 +279,9 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
       case 'lookup':
         await this.onLookup(s, f, msg);
         break;
+      case 'nameCheck':
+        await this.onNameCheck(s, f, msg);
+        break;
       case 'reread':
         await this.onReread(s, f, msg);
         break;
@@ -359,6 +365,7 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
     const build = s.qbxmlVersion ? { version: s.qbxmlVersion } : {};
     switch (step.kind) {
       case 'lookup':
+      case 'nameCheck':
         return lookupRequest(step.job, requestID, build);
       case 'reread':
         return rereadRequest((step.job.result as unknown as WriteResult).qbId, requestID, build);
@@ -391,8 +398,39 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
       return;
     }
     const error: JobError = { code: st.reason, statusCode: st.code, message: st.message || `QuickBooks status ${st.code}` };
-    if (st.code === 3100) await this.nameTaken(f.job);
+    if (st.code === 3100 && (f.job.kind === 'customer.add' || f.job.kind === 'item.add')) {
+      s.next = { kind: 'nameCheck', job: f.job, refusal: error }; // who holds the name decides
+      return;
+    }
     await this.failJob(s, f.job, error, { retryable: st.retryable, uncertain: false });
+  }
+
+  /**
+   * The name of a customer or item add is taken (3100): the record of that name (FullName query,
+   * active or not). An active customer no other job owns is referenced (a BluBilling customer:
+   * `matchedExisting`); otherwise the job is an error naming the holder and the action (no customer or
+   * item of that name: a vendor, an employee or an other name holds it), and a BlueTrace record gets
+   * its Duplicate Name issue.
+   */
+  private async onNameCheck(s: Session, f: InFlight, msg: QbxmlResponseMessage): Promise<void> {
+    const st = messageStatus(msg);
+    const refusal = f.refusal ?? { code: 'nameTaken', statusCode: 3100, message: 'The name is already in use.' };
+    const rec = st.kind === 'error' ? undefined : msg.records[0];
+    const list = f.job.kind === 'item.add' ? 'item' : 'customer';
+    const holder: NameHolder | undefined = rec
+      ? { kind: list, id: textOf(rec.data, 'ListID'), active: textOf(rec.data, 'IsActive') !== 'false' }
+      : st.kind === 'error' ? undefined : { kind: 'other' };
+    let owner: Job | null = null;
+    if (rec && referencesHolder(f.job, holder)) {
+      owner = await this.outbox.claimedBy(f.job.kind, holder.id, f.job.key);
+      if (!owner) {
+        s.found++;
+        await this.completeWrite(s, f.job, rec, { ...writeResultOf(rec), matchedExisting: true }, `QuickBooks already had an active customer named '${nameOf(f.job)}': it is used (and remembered as the match), not added again`);
+        return;
+      }
+    }
+    await this.nameTaken(f.job, holder && 'id' in holder ? holder.id : undefined);
+    await this.failJob(s, f.job, { code: 'name-taken', statusCode: refusal.statusCode, message: `${nameTakenAction(f.job, holder, owner ?? undefined)} (QuickBooks ${refusal.statusCode}: ${refusal.message})` }, {});
   }
 
   private async onLookup(s: Session, f: InFlight, msg: QbxmlResponseMessage): Promise<void> {
