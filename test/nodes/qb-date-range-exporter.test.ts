@@ -148,7 +148,7 @@ describe('qb-date-range-exporter node', () => {
     await load({ autoApprove: true });
     await t.serve();
     const qb = new QbdCompany({});
-    qb.seed({ customers: [{ Name: 'Customer c1' }] });
+    qb.seed({ otherNames: ['Customer c1'] }); // a vendor, employee or other name holds it
     await send({ topic: 'customers', payload: customer('c1') });
     await send({ topic: 'export', payload: JANUARY });
     const refused = nextMessage(helper.getNode('action'), 10_000);
@@ -156,6 +156,7 @@ describe('qb-date-range-exporter node', () => {
     const msg = await refused;
     assert.equal(msg.payload.status, 'error');
     assert.match(msg.payload.actions[0], /QuickBooks refused customer Customer c1 \(3100\)/);
+    assert.match(msg.payload.actions[0], /for a vendor, an employee or an other name .*rename the BluBilling customer/);
   });
 
   it('skip: a skipped job is never sent and the history says Skipped', async () => {

@@ -364,3 +364,48 @@ describe('ExportHandler: BluBilling records exported by date range', () => {
     });
   });
 });
+
+describe('ExportHandler: nothing waits silently (issue 11)', () => {
+  it('a refused customer: its invoice and payment are Held with the reason; an import of the customer and an export link it and release them', async () => {
+    const { company, exporter } = await setup('qbd', { autoApprove: true });
+    await exporter.records.receive('customer', [customer('a', '2026-01-10T10:00:00Z')]);
+    await exporter.records.receive('invoice', [invoice('i1', 'a', '2026-01-10T11:00:00Z')]);
+    await exporter.records.receive('payment', [payment('p1', 'i1', 'a', '2026-01-12T09:00:00Z')]);
+    await exporter.export({ from: '2026-01-01', to: '2026-01-31' });
+    const sent = await company.outbox.markSent((await company.outbox.get('customer:a'))!);
+    await exporter.onJob(await company.outbox.fail(sent, { code: 'name-taken', statusCode: 3100, message: "QuickBooks has an inactive customer named 'Customer a': make it active in QuickBooks" })); // the company's job event
+    const queue = (await exporter.run({ command: 'queue' })) as { queue: Array<{ key: string; status: string; held?: { key: string; reason: string } }> };
+    for (const key of ['invoice:i1', 'payment:p1']) {
+      const row = queue.queue.find((q) => q.key === key);
+      assert.equal(row?.status, 'Held', key);
+      assert.equal(row?.held?.key, 'customer:a');
+      assert.match(row?.held?.reason ?? '', /inactive customer named 'Customer a'/);
+    }
+    assert.deepEqual(await company.outbox.ready(), []);
+
+    // The customer is made active in QuickBooks and imported; the next export links the refused job to it.
+    await mirrorOf(company, 'customers', [{ id: 'QB-A', name: 'Customer a' }]);
+    await exporter.export({ from: '2026-01-01', to: '2026-01-31' });
+    const linked = await company.outbox.get('customer:a');
+    assert.equal(linked?.state, 'complete');
+    assert.equal(linked?.result?.qbId, 'QB-A');
+    assert.equal(linked?.result?.matchedExisting, true);
+    assert.equal((await company.outbox.get('invoice:i1'))?.heldBy, undefined);
+    assert.deepEqual((await company.outbox.ready()).map((j) => j.key), ['invoice:i1']);
+  });
+
+  it('a skipped invoice holds its payment, and an export queued later is held at once', async () => {
+    const { company, exporter } = await setup('qbd', { autoApprove: true });
+    await exporter.records.receive('customer', [customer('a', '2026-01-10T10:00:00Z')]);
+    await exporter.records.receive('invoice', [invoice('i1', 'a', '2026-01-10T11:00:00Z')]);
+    await exporter.export({ from: '2026-01-01', to: '2026-01-10' });
+    await exporter.skip(['invoice:i1']);
+    await exporter.records.receive('payment', [payment('p1', 'i1', 'a', '2026-01-12T09:00:00Z')]);
+    const report = await exporter.export({ from: '2026-01-11', to: '2026-01-31' });
+    const p1 = await company.outbox.get('payment:p1');
+    const held = report.queued.find((o) => o.key === 'payment:p1') ?? report.held.find((o) => o.sourceId === 'p1');
+    if (p1) assert.match(p1.heldBy?.reason ?? '', /skipped/);
+    assert.equal(held?.status, 'held');
+    assert.match(held?.actions.join(' ') ?? '', /skipped/);
+  });
+});
