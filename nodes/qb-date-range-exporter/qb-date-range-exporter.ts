@@ -72,7 +72,8 @@ export = function (RED: NodeAPI): void {
           const record = (await h.records.get(outcome.entity, outcome.sourceId))?.source;
           node.send([{ topic: `exported/${outcome.entity}/${outcome.sourceId}`, payload: { ...outcome, record } }, null, null]);
           node.status({ fill: 'green', shape: 'dot', text: `${outcome.entity} ${outcome.label}: exported` });
-        } else if (outcome.status === 'error') {
+        } else if (outcome.status === 'error' || outcome.status === 'held') {
+          // Refused, or held by a job that was refused or skipped: never waits silently.
           node.send([null, needsAction(outcome), null]);
           node.status({ fill: 'yellow', shape: 'dot', text: `${outcome.entity} ${outcome.label}: refused` });
         }
