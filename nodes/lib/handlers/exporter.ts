@@ -6,7 +6,7 @@ import { BLU_ENTITIES, BluRecords, PLURAL, type BluEntity, type RecordStatus } f
 import { chargeItems, type ChargeItem } from './charges';
 import { CustomerIndex } from './customer-ref';
 import { checkTimeZone, hostTimeZone } from './dates';
-import { customerPayload, invoicePayload, paymentPayload, type BluCustomer, type BluInvoice, type BluPayment, type LineItem, type QbRef } from './export-shapes';
+import { customerPayload, cutNote, invoicePayload, paymentPayload, type BluCustomer, type BluInvoice, type BluPayment, type LineItem, type QbRef } from './export-shapes';
 import { IMPORT_LOG, IMPORT_PREFIX } from './importer';
 import { historyRow, queueRow, WAITING, type HistoryRow, type QueueRow } from './queue-view';
 
@@ -317,7 +317,8 @@ export class ExportHandler {
   private async enqueue(entity: BluEntity, id: string, label: string, payload: WritePayload, summary: string, run: Run): Promise<RecordOutcome> {
     const key = `${entity}:${id}`;
     const kind = KIND[entity];
-    const { job } = await this.company.outbox.enqueue({ key, kind, rank: RANK[kind], dependsOn: jobRefsIn(payload.fields), sourceId: id, payload, summary, autoApprove: this.autoApprove });
+    const note = cutNote(payload.cut);
+    const { job } = await this.company.outbox.enqueue({ key, kind, rank: RANK[kind], dependsOn: jobRefsIn(payload.fields), sourceId: id, payload, summary, autoApprove: this.autoApprove, ...(note ? { note } : {}) });
     if (job.state === 'error') {
       // Unchanged and still refused: the record keeps its error and the action to take.
       const outcome = (await this.onJob(job)) ?? { entity, sourceId: id, label, status: 'error' as const, key, actions: [] };

@@ -2,7 +2,7 @@
  * BluBilling's views of the queue: "Review items queued for Import/Export" (what waits) and "Previous
  * History" (every operation, In Queue → Complete, with what it imported or exported).
  */
-import type { Job, JobState } from '../jobs';
+import type { FieldCut, Job, JobState, WritePayload } from '../jobs';
 
 /** The operation-type cell of a row. */
 export const OPERATION: Readonly<Record<string, string>> = {
@@ -50,6 +50,8 @@ export interface QueueRow {
   held?: { key: string; reason: string };
   /** Error retried by itself: when. */
   retryAt?: string;
+  /** Values cut to QuickBooks' length (what QuickBooks will show instead). */
+  cut?: FieldCut[];
   createdAt: string;
   updatedAt: string;
 }
@@ -65,9 +67,10 @@ export interface HistoryRow extends QueueRow {
 
 export function queueRow(job: Job): QueueRow {
   const held = job.heldBy && (job.state === 'queued' || job.state === 'approved') ? job.heldBy : undefined;
+  const cut = (job.payload as WritePayload | undefined)?.cut;
   return {
     key: job.key, kind: job.kind, operation: OPERATION[job.kind] ?? job.kind, state: job.state, status: historyStatus(job.state, !!held),
-    summary: job.summary, dependsOn: job.dependsOn, ...(held ? { held: { ...held } } : {}), ...(job.retryAt && job.state === 'error' ? { retryAt: job.retryAt } : {}),
+    summary: job.summary, dependsOn: job.dependsOn, ...(held ? { held: { ...held } } : {}), ...(job.retryAt && job.state === 'error' ? { retryAt: job.retryAt } : {}), ...(Array.isArray(cut) && cut.length ? { cut } : {}),
     createdAt: job.createdAt, updatedAt: job.updatedAt,
   };
 }

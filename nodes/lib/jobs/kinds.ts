@@ -27,6 +27,16 @@ export interface WritePayload {
   lookup: { field: 'Name' | 'DisplayName' | 'DocNumber' | 'RefNumber'; value: string };
   /** For item.add / customer.add: the app record and kind to mark matched (or duplicate-name) after. */
   match?: { kind: 'item' | 'customer'; appId: string };
+  /** Values cut to QuickBooks' length (shown on the job: its history and the queue). */
+  cut?: FieldCut[];
+}
+
+/** A value cut to the length QuickBooks keeps, e.g. RefNumber "INV-2026-000123" → "2026-000123" (11). */
+export interface FieldCut {
+  field: string;
+  from: string;
+  to: string;
+  max: number;
 }
 
 /** An import job's payload: a date range over one list or transaction type. */

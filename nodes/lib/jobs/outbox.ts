@@ -37,9 +37,11 @@ export interface JobSpec {
    * review even on a connection whose BlueTrace invoices go out by themselves).
    */
   autoApprove?: boolean;
+  /** Said in the job's first history entry (e.g. what was cut to QuickBooks' length). */
+  note?: string;
 }
 
-export interface Job extends Required<Omit<JobSpec, 'summary' | 'reopenOnChange' | 'autoApprove'>> {
+export interface Job extends Required<Omit<JobSpec, 'summary' | 'reopenOnChange' | 'autoApprove' | 'note'>> {
   _id: string;
   company: string;
   summary: string;
@@ -118,7 +120,7 @@ export class Outbox {
       if (sameJson(existing.payload, spec.payload) || (!OPEN.includes(existing.state) && !reopen)) return { job: existing, created: false, changed: false };
       const fresh: JobState = (spec.autoApprove ?? this.options.autoApprove) ? 'approved' : 'queued';
       const state: JobState = existing.state === 'error' || reopen ? fresh : existing.state;
-      const job = await this.update(existing, { payload: spec.payload, dependsOn: spec.dependsOn ?? existing.dependsOn, version: existing.version + 1, state, error: undefined, retryAt: undefined }, 'source changed');
+      const job = await this.update(existing, { payload: spec.payload, dependsOn: spec.dependsOn ?? existing.dependsOn, version: existing.version + 1, state, error: undefined, retryAt: undefined }, spec.note ? `source changed; ${spec.note}` : 'source changed');
       if (existing.state === 'error') await this.release(job.key);
       return { job, created: false, changed: true };
     }
@@ -128,7 +130,7 @@ export class Outbox {
       _id: this.id(spec.key), company: this.company, key: spec.key, kind: spec.kind, rank: spec.rank ?? 0,
       dependsOn: spec.dependsOn ?? [], sourceId: spec.sourceId ?? spec.key, payload: spec.payload,
       summary: spec.summary ?? spec.key, state, attempts: 0, version: 1, uncertain: false,
-      createdAt: at, seq: nextSeq(), updatedAt: at, history: [{ at, state }],
+      createdAt: at, seq: nextSeq(), updatedAt: at, history: [{ at, state, ...(spec.note ? { note: spec.note } : {}) }],
     };
     try {
       await this.store.jobs.insert(job);

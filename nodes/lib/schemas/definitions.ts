@@ -15,7 +15,7 @@ const address = {
   type: 'object',
   properties: {
     line1: optionalText(500), line2: optionalText(500), city: optionalText(255),
-    region: optionalText(255), postalCode: optionalText(30), country: optionalText(255),
+    region: optionalText(255), state: optionalText(255), postalCode: optionalText(30), country: optionalText(255),
   },
   additionalProperties: false,
 } as const;

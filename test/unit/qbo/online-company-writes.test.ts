@@ -208,6 +208,30 @@ describe('OnlineCompany writes: exactly once, updates, errors', () => {
     assert.equal(rig.sim.stats.replays, 1);
     assert.equal(rig.sim.all('Payment').filter((p) => p.PaymentRefNum === 'PAY-2').length, 1);
   });
+
+  it('a payment method by name becomes the PaymentMethodRef of QuickBooks\' method; an unknown one is left out and said in the history', async () => {
+    const [check] = rig.sim.seed('PaymentMethod', [{ Name: 'Check' }]);
+    const d = doc();
+    await rig.write(`invoice:${d}`, 'invoice.upsert', invoicePayload(d, customerId, itemId, 2, 20));
+    await rig.send();
+    const invId = ((await rig.job(`invoice:${d}`)).result as unknown as WriteResult).qbId;
+    const pay = (ref: string, method: string, amount: number) => ({
+      entity: 'Payment' as const,
+      fields: { CustomerRef: { value: customerId }, TotalAmt: amount, PaymentRefNum: ref, PaymentMethodRef: { name: method }, Line: [{ Amount: amount, LinkedTxn: [{ TxnId: invId, TxnType: 'Invoice' }] }] },
+      lookup: { field: 'RefNumber' as const, value: ref },
+    });
+    await rig.write('payment:pm-1', 'payment.add', pay('PM-1', 'check', 20));
+    await rig.write('payment:pm-2', 'payment.add', pay('PM-2', 'Bitcoin', 20));
+    await rig.send();
+    const withMethod = rig.sim.all('Payment').find((p) => p.PaymentRefNum === 'PM-1');
+    assert.deepEqual(withMethod?.PaymentMethodRef, { value: check.Id, name: 'Check' });
+    assert.equal(withMethod?.PrivateNote, jobTag('payment:pm-1'), 'no memo text for the method, only the job tag');
+    const without = rig.sim.all('Payment').find((p) => p.PaymentRefNum === 'PM-2');
+    assert.equal(without?.PaymentMethodRef, undefined);
+    const job = await rig.job('payment:pm-2');
+    assert.equal(job.state, 'complete');
+    assert.match(job.history.at(-1)?.note ?? '', /QuickBooks has no active payment method named 'Bitcoin'/);
+  });
 });
 
 describe('OnlineCompany.newRecord', () => {

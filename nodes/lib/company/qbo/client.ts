@@ -13,7 +13,7 @@ import { requestIdFor } from './requestid';
 import { RealmThrottle, ThrottleLimits, throttleFor } from './throttle';
 import type { TokenManager } from './tokens';
 
-export type QboEntity = 'Item' | 'Customer' | 'Vendor' | 'Employee' | 'Invoice' | 'Payment' | 'Term' | 'Account';
+export type QboEntity = 'Item' | 'Customer' | 'Vendor' | 'Employee' | 'Invoice' | 'Payment' | 'Term' | 'Account' | 'PaymentMethod';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type QboRecord = Record<string, any>;
 
@@ -114,6 +114,7 @@ export const NATURAL_KEY: Partial<Record<QboEntity, string>> = {
   Employee: 'DisplayName',
   Term: 'Name',
   Account: 'Name',
+  PaymentMethod: 'Name',
   Invoice: 'DocNumber',
 };
 
@@ -136,7 +137,7 @@ export function ownsRecord(entity: QboEntity, sent: QboRecord, found: QboRecord)
 }
 
 /** Entities with an Active flag (inactive rows are hidden from queries unless asked for). */
-export const NAME_LISTS = new Set<QboEntity>(['Item', 'Customer', 'Vendor', 'Employee', 'Term', 'Account']);
+export const NAME_LISTS = new Set<QboEntity>(['Item', 'Customer', 'Vendor', 'Employee', 'Term', 'Account', 'PaymentMethod']);
 
 const PLURAL: Record<QboEntity, string> = {
   Item: 'Items',
@@ -146,6 +147,7 @@ const PLURAL: Record<QboEntity, string> = {
   Invoice: 'Invoices',
   Payment: 'Payments',
   Term: 'Terms',
+  PaymentMethod: 'PaymentMethods',
   Account: 'Accounts',
 };
 

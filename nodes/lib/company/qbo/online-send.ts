@@ -79,6 +79,8 @@ interface Prepared {
   record: QboRecord;
   /** The natural key value (as the client looks it up), when the record has one. */
   key?: string;
+  /** What the job's history says about how the record was built (e.g. a payment method QuickBooks lacks). */
+  notes?: string[];
 }
 
 
@@ -113,6 +115,8 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
 export class OnlineSender {
   private stopped = false;
   private retry = false;
+  /** Payment method Ids by lower-cased name, for one send ("" when QuickBooks has none of that name). */
+  private methods = new Map<string, string>();
 
   constructor(
     private readonly host: SendHost,
@@ -126,6 +130,7 @@ export class OnlineSender {
   async send(kind: string, jobs: Job[], holdBack?: (jobs: Job[]) => boolean): Promise<GroupResult> {
     this.stopped = false;
     this.retry = false;
+    this.methods = new Map();
     let deferred = 0;
     if (isImportKind(kind)) {
       for (const job of jobs) {
@@ -179,11 +184,36 @@ export class OnlineSender {
       const tag = TAG_FIELD[entity];
       if (tag) record[tag.field] = withJobTag(record[tag.field], job.key, tag.max); // the look-up finds this job's own record
       const key = naturalKeyOf(entity, record);
-      return { job, entity, record, ...(key ? { key } : {}) };
+      const notes = entity === 'Payment' ? await this.paymentMethod(record) : [];
+      return { job, entity, record, ...(key ? { key } : {}), ...(notes.length ? { notes } : {}) };
     } catch (err) {
-      await this.error(job, { code: 'invalid-reference', message: messageOf(err) });
+      if (err instanceof QboError) await this.failed(job, err, { sent: false }); // a look-up (payment method) failed
+      else await this.error(job, { code: 'invalid-reference', message: messageOf(err) });
       return undefined;
     }
+  }
+
+  /**
+   * A payment's method by name (`PaymentMethodRef: {name}`) becomes the reference of QuickBooks' payment
+   * method of that name; a name QuickBooks does not have is left out and said in the job's history.
+   */
+  private async paymentMethod(record: QboRecord): Promise<string[]> {
+    const ref = record.PaymentMethodRef;
+    if (!ref || typeof ref !== 'object' || ref.value !== undefined) return [];
+    const name = text(ref.name).trim();
+    delete record.PaymentMethodRef;
+    if (!name) return [];
+    let id = this.methods.get(name.toLowerCase());
+    if (id === undefined) {
+      const hit = (await this.host.client.findByNaturalKeys('PaymentMethod', [name])).get(name.toLowerCase());
+      id = hit && hit.Active !== false ? text(hit.Id) : '';
+      this.methods.set(name.toLowerCase(), id);
+    }
+    if (id) {
+      record.PaymentMethodRef = { value: id, name };
+      return [];
+    }
+    return [`QuickBooks has no active payment method named '${name}': the payment was recorded without one (add it in QuickBooks to have it next time)`];
   }
 
   /**
@@ -267,7 +297,8 @@ export class OnlineSender {
       const p = sent[i];
       const r = results[i];
       if (r?.ok) {
-        await this.succeeded(p.job, p.entity, r.record, r.recovered ? { foundExisting: true } : {}, r.recovered ? 'outcome unknown; found in QuickBooks by its look-up, not added again' : undefined);
+        const notes = [...(r.recovered ? ['outcome unknown; found in QuickBooks by its look-up, not added again'] : []), ...(p.notes ?? [])];
+        await this.succeeded(p.job, p.entity, r.record, r.recovered ? { foundExisting: true } : {}, notes.length ? notes.join('; ') : undefined);
       } else {
         await this.failed(p.job, r ? r.error : new QboError({ code: 'MISSING', message: 'no answer for this record' }), { sent: true });
       }
