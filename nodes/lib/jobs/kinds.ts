@@ -48,6 +48,8 @@ export interface ImportPayload {
   dateField?: 'modified' | 'txn';
   /** Page size (QuickBooks Desktop MaxReturned; default 500). */
   pageSize?: number;
+  /** Items and customers: active records only (BluBilling's "active customers"); default both. */
+  activeOnly?: boolean;
 }
 
 /** The result a complete write job keeps. */

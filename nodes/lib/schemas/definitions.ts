@@ -126,6 +126,7 @@ export const SCHEMAS: Record<string, { title: string; schema: SchemaObject }> = 
         from: date, to: date,
         entities: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['items', 'customers', 'invoices'] } },
         dateField: { enum: ['modified', 'txn'] },
+        activeOnly: { type: 'boolean' },
       },
       additionalProperties: false,
     },

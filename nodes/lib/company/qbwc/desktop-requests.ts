@@ -117,6 +117,8 @@ export interface PageQuery {
   pageSize: number;
   /** Continue this iterator (omit to start one). */
   iteratorID?: string;
+  /** Lists: active records only (ActiveStatus ActiveOnly) instead of All. */
+  activeOnly?: boolean;
 }
 
 /** Terms and accounts are short lists: one request without an iterator (their queries take none). */
@@ -140,7 +142,7 @@ export function pageRequest(q: PageQuery, requestID: string, build?: BuildOption
         : { ModifiedDateRangeFilter: { FromModifiedDate: q.from, ToModifiedDate: q.to } };
     return buildQbxml({ type: 'InvoiceQuery', requestID, ...iter, data: { MaxReturned: q.pageSize, ...range, IncludeLineItems: true } }, build);
   }
-  const data: ListQuery = { ActiveStatus: 'All', FromModifiedDate: q.from, ToModifiedDate: q.to };
+  const data: ListQuery = { ActiveStatus: q.activeOnly ? 'ActiveOnly' : 'All', FromModifiedDate: q.from, ToModifiedDate: q.to };
   const unpaged = UNPAGED[q.kind];
   if (unpaged) return buildQbxml({ type: unpaged, requestID, data }, build);
   data.MaxReturned = q.pageSize;
