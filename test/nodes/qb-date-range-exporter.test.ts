@@ -159,6 +159,31 @@ describe('qb-date-range-exporter node', () => {
     assert.match(msg.payload.actions[0], /for a vendor, an employee or an other name .*rename the BluBilling customer/);
   });
 
+  it('an invoice held by its refused customer leaves on output 2 too, with the same reason (nothing waits silently)', async () => {
+    await load({ autoApprove: true });
+    await t.serve();
+    const qb = new QbdCompany({});
+    qb.seed({ otherNames: ['Customer c1'] });
+    await send({ topic: 'customers', payload: customer('c1') });
+    await send({ topic: 'invoices', payload: invoice('i1', 'c1') });
+    await send({ topic: 'export', payload: JANUARY });
+    const seen: Array<Record<string, any>> = [];
+    const both = new Promise<void>((resolve) => {
+      helper.getNode('action').on('input', (msg: Record<string, any>) => {
+        seen.push(msg);
+        if (seen.length === 2) resolve();
+      });
+    });
+    await t.webConnector(qb).runSession();
+    await both;
+    const byStatus = Object.fromEntries(seen.map((m) => [m.payload.status, m.payload]));
+    assert.equal(byStatus.error.key, 'customer:c1');
+    assert.equal(byStatus.held.key, 'invoice:i1');
+    assert.match(byStatus.held.actions[0], /Invoice INV-i1 is held: Customer Customer c1 needs action: QuickBooks uses the name 'Customer c1'/);
+    const queue = await send({ topic: 'queue' });
+    assert.equal(queue.payload.queue.find((q: any) => q.key === 'invoice:i1').status, 'Held');
+  });
+
   it('skip: a skipped job is never sent and the history says Skipped', async () => {
     await load();
     await send({ topic: 'customers', payload: customer('c1') });
