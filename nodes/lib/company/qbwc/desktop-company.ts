@@ -462,7 +462,9 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
     }
     for (const r of records) {
       if (job.kind === 'customer.add' && !hasJobTag(textOf(r.data, 'Notes'), job.key)) continue;
-      if (!list && !hasJobTag(textOf(r.data, 'Memo'), job.key)) continue;
+      // Transactions: this job's tag (records written before tags named the job key carry `[qbsync <source id>]`).
+      const memo = textOf(r.data, 'Memo');
+      if (!list && !hasJobTag(memo, job.key) && !memo.includes(`[qbsync ${job.sourceId}]`)) continue;
       if (applied.length > 0) {
         const linked = asList(r.data.AppliedToTxnRet).map((a) => (a && typeof a === 'object' && !Array.isArray(a) ? textOf(a as never, 'TxnID') : ''));
         if (!applied.every((id) => linked.includes(id))) continue;
