@@ -10,7 +10,7 @@ import type { Job, WritePayload } from '../jobs';
 export type NameHolder =
   | { kind: 'customer' | 'item'; id: string; active: boolean }
   | { kind: 'vendor' | 'employee'; id: string }
-  /** Desktop: not a customer or item, so one of the names sharing the list (vendor, employee, other name). */
+  /** Desktop: a name of the Other Names list. */
   | { kind: 'other' };
 
 /** Where the job's record comes from, for the action text ("the BluBilling customer"). */
@@ -54,6 +54,6 @@ export function nameTakenAction(job: Job, holder: NameHolder | undefined, ownedB
     case 'employee':
       return `QuickBooks has ${holder.kind === 'employee' ? 'an employee' : 'a vendor'} named '${name}': rename ${mine} or the ${holder.kind}, then retry.`;
     case 'other':
-      return `QuickBooks uses the name '${name}' for a vendor, an employee or an other name (names are shared across these lists): rename ${mine} or that name in QuickBooks, then retry.`;
+      return `QuickBooks has '${name}' in its Other Names list (names are shared by customers, vendors, employees and other names): rename ${mine} or that name in QuickBooks, then retry.`;
   }
 }

@@ -45,13 +45,35 @@ describe('DesktopCompany + exporter: a customer name QuickBooks Desktop already 
     assert.equal(r.qbd.count('Customer'), 1);
   });
 
+  for (const [seed, holder] of [
+    [{ vendors: ['Harbor Freight Co'] }, /QuickBooks has a vendor named 'Harbor Freight Co': rename the BluBilling customer or the vendor/],
+    [{ employees: ['Harbor Freight Co'] }, /QuickBooks has an employee named 'Harbor Freight Co': rename the BluBilling customer or the employee/],
+    [{ otherNames: ['Harbor Freight Co'] }, /QuickBooks has 'Harbor Freight Co' in its Other Names list .*: rename the BluBilling customer or that name in QuickBooks/],
+  ] as const) {
+    it(`the name is held by ${Object.keys(seed)[0]}: the holder is named in the action`, async () => {
+      await setup(seed);
+      const res = await r.run();
+      assert.deepEqual(res.errors, []);
+      const customer = await r.job('customer:c1');
+      assert.equal(customer.state, 'error');
+      assert.match(customer.error?.message ?? '', holder);
+      assert.equal((await r.job('invoice:i1')).heldBy?.key, 'customer:c1');
+    });
+  }
+
+  it('an inactive customer of that name: make it active, or rename', async () => {
+    await setup({ customers: [{ Name: 'Harbor Freight Co', IsActive: false }] });
+    await r.run();
+    assert.match((await r.job('customer:c1')).error?.message ?? '', /QuickBooks has an inactive customer named 'Harbor Freight Co': make it active in QuickBooks/);
+  });
+
   it('a vendor, employee or other name: the action on the customer, the invoice Held with the same reason; a rename and an export send both', async () => {
     const exporter = await setup({ otherNames: ['Harbor Freight Co'] });
     await r.run();
     const customer = await r.job('customer:c1');
     assert.equal(customer.state, 'error');
     assert.equal(customer.error?.statusCode, 3100);
-    assert.match(customer.error?.message ?? '', /QuickBooks uses the name 'Harbor Freight Co' for a vendor, an employee or an other name/);
+    assert.match(customer.error?.message ?? '', /QuickBooks has 'Harbor Freight Co' in its Other Names list/);
     assert.match(customer.error?.message ?? '', /rename the BluBilling customer or that name in QuickBooks/);
 
     // Nothing waits silently: the queue, the history and the record say why the invoice cannot go.
@@ -59,7 +81,7 @@ describe('DesktopCompany + exporter: a customer name QuickBooks Desktop already 
     const row = queue.queue.find((q) => q.key === 'invoice:i1');
     assert.equal(row?.status, 'Held');
     assert.equal(row?.held?.key, 'customer:c1');
-    assert.match(row?.held?.reason ?? '', /for a vendor, an employee or an other name/);
+    assert.match(row?.held?.reason ?? '', /in its Other Names list/);
     const invJob = await r.job('invoice:i1');
     assert.ok(invJob.history.some((h) => /^held: waits for Customer Harbor Freight Co/.test(h.note ?? '')));
     await new Promise((resolve) => setTimeout(resolve, 20)); // the job events reach the exporter

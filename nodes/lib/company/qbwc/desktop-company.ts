@@ -25,8 +25,11 @@ import {
   isPaged,
   lookupRequest,
   pageRequest,
+  nameCheckRequest,
+  NEXT_NAME_STAGE,
   rereadRequest,
   writeRequest,
+  type NameStage,
   type EditTarget,
   type PageQuery,
 } from './desktop-requests';
@@ -93,8 +96,9 @@ interface Step {
   retried?: boolean;
   page?: PageQuery;
   progress?: ImportProgress;
-  /** nameCheck: QuickBooks' refusal (3100) of the add. */
+  /** nameCheck: QuickBooks' refusal (3100) of the add, and which list is asked now. */
   refusal?: JobError;
+  stage?: NameStage;
 }
 
 interface InFlight extends Step {
@@ -365,8 +369,9 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
     const build = s.qbxmlVersion ? { version: s.qbxmlVersion } : {};
     switch (step.kind) {
       case 'lookup':
-      case 'nameCheck':
         return lookupRequest(step.job, requestID, build);
+      case 'nameCheck':
+        return nameCheckRequest(step.job, step.stage ?? 'own', requestID, build);
       case 'reread':
         return rereadRequest((step.job.result as unknown as WriteResult).qbId, requestID, build);
       case 'import':
@@ -399,7 +404,7 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
     }
     const error: JobError = { code: st.reason, statusCode: st.code, message: st.message || `QuickBooks status ${st.code}` };
     if (st.code === 3100 && (f.job.kind === 'customer.add' || f.job.kind === 'item.add')) {
-      s.next = { kind: 'nameCheck', job: f.job, refusal: error }; // who holds the name decides
+      s.next = { kind: 'nameCheck', job: f.job, refusal: error, stage: 'own' }; // who holds the name decides
       return;
     }
     await this.failJob(s, f.job, error, { retryable: st.retryable, uncertain: false });
@@ -409,17 +414,26 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
    * The name of a customer or item add is taken (3100): the record of that name (FullName query,
    * active or not). An active customer no other job owns is referenced (a BluBilling customer:
    * `matchedExisting`); otherwise the job is an error naming the holder and the action (no customer or
-   * item of that name: a vendor, an employee or an other name holds it), and a BlueTrace record gets
+   * item of that name: VendorQuery, EmployeeQuery, OtherNameQuery in turn tell who holds it), and a BlueTrace record gets
    * its Duplicate Name issue.
    */
   private async onNameCheck(s: Session, f: InFlight, msg: QbxmlResponseMessage): Promise<void> {
     const st = messageStatus(msg);
     const refusal = f.refusal ?? { code: 'nameTaken', statusCode: 3100, message: 'The name is already in use.' };
+    const stage = f.stage ?? 'own';
     const rec = st.kind === 'error' ? undefined : msg.records[0];
+    const next = NEXT_NAME_STAGE[stage];
+    if (!rec && st.kind !== 'error' && next && f.job.kind === 'customer.add') {
+      s.next = { kind: 'nameCheck', job: f.job, refusal, stage: next }; // not there: ask the next list sharing the name space
+      return;
+    }
     const list = f.job.kind === 'item.add' ? 'item' : 'customer';
-    const holder: NameHolder | undefined = rec
-      ? { kind: list, id: textOf(rec.data, 'ListID'), active: textOf(rec.data, 'IsActive') !== 'false' }
-      : st.kind === 'error' ? undefined : { kind: 'other' };
+    const id = rec ? textOf(rec.data, 'ListID') : '';
+    const holder: NameHolder | undefined = !rec
+      ? undefined
+      : stage === 'own' ? { kind: list, id, active: textOf(rec.data, 'IsActive') !== 'false' }
+      : stage === 'other' ? { kind: 'other' }
+      : { kind: stage, id };
     let owner: Job | null = null;
     if (rec && referencesHolder(f.job, holder)) {
       owner = await this.outbox.claimedBy(f.job.kind, holder.id, f.job.key);

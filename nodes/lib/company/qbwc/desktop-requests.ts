@@ -101,6 +101,18 @@ export function lookupRequest(job: Job, requestID: string, build?: BuildOptions)
   }
 }
 
+/** Where a taken name is looked for after 3100, in turn: the job's own list, then the lists sharing the name space. */
+export type NameStage = 'own' | 'vendor' | 'employee' | 'other';
+export const NEXT_NAME_STAGE: Readonly<Record<NameStage, NameStage | undefined>> = { own: 'vendor', vendor: 'employee', employee: 'other', other: undefined };
+
+/** The query of one stage of the name check (FullName: the name the add was refused for, active or not). */
+export function nameCheckRequest(job: Job, stage: NameStage, requestID: string, build?: BuildOptions): string {
+  if (stage === 'own') return lookupRequest(job, requestID, build);
+  const { lookup } = job.payload as WritePayload;
+  const type = stage === 'vendor' ? 'VendorQuery' : stage === 'employee' ? 'EmployeeQuery' : 'OtherNameQuery';
+  return buildQbxml({ type, requestID, data: { FullName: lookup.value } }, build);
+}
+
 /** Reads an invoice again by TxnID (for its current EditSequence). */
 export function rereadRequest(txnId: string, requestID: string, build?: BuildOptions): string {
   return buildQbxml({ type: 'InvoiceQuery', requestID, data: { TxnID: txnId } }, build);
