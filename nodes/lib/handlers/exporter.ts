@@ -360,9 +360,10 @@ export class ExportHandler {
     }
     if (job.state === 'error' || job.state === 'skipped') {
       const code = job.error?.statusCode ?? job.error?.code;
-      const actions = job.state === 'error'
-        ? [`QuickBooks refused ${WHAT[entity].toLowerCase()} ${label}${code !== undefined ? ` (${code})` : ''}: ${job.error?.message ?? 'unknown error'}. Fix it, then approve the job again.`]
-        : [];
+      const what = `${WHAT[entity].toLowerCase()} ${label}${code !== undefined ? ` (${code})` : ''}: ${job.error?.message ?? 'unknown error'}`;
+      const actions = job.state !== 'error' ? []
+        : job.retryAt ? [`QuickBooks did not take ${what} It is retried automatically at ${job.retryAt} (approve it to retry now).`]
+        : [`QuickBooks refused ${what}. Fix it, then approve the job again.`];
       await this.records.put(entity, job.sourceId, { status: job.state, actions, attempts: job.attempts, ...(job.error ? { error: job.error } : {}) });
       return { ...base, status: job.state, actions };
     }

@@ -425,6 +425,17 @@ describe('ExportHandler: nothing waits silently (issue 11)', () => {
     assert.deepEqual((await company.outbox.ready()).map((j) => j.key), ['invoice:i1']);
   });
 
+  it('a job the client gave up on says it is retried automatically, not that it was refused', async () => {
+    const { company, exporter } = await setup('qbo', { autoApprove: true });
+    await exporter.records.receive('customer', [customer('a', '2026-01-10T10:00:00Z')]);
+    await exporter.export({ from: '2026-01-01', to: '2026-01-31' });
+    const sent = await company.outbox.markSent((await company.outbox.get('customer:a'))!);
+    const failed = await company.outbox.fail(sent, { code: '10000', statusCode: '10000', message: 'An application error has occurred.' }, { retryable: true, uncertain: true, backoffMs: 60_000 });
+    const outcome = await exporter.onJob(failed);
+    assert.equal(outcome?.status, 'error');
+    assert.match(outcome?.actions[0] ?? '', /^QuickBooks did not take customer Customer a \(10000\): An application error has occurred\. It is retried automatically at \d{4}-/);
+  });
+
   it('a skipped invoice holds its payment, and an export queued later is held at once', async () => {
     const { company, exporter } = await setup('qbd', { autoApprove: true });
     await exporter.records.receive('customer', [customer('a', '2026-01-10T10:00:00Z')]);
