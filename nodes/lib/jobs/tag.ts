@@ -15,11 +15,14 @@ export function hasJobTag(text: unknown, key: string): boolean {
   return typeof text === 'string' && text.includes(jobTag(key));
 }
 
-/** Any job tag in a text (the key), or undefined. */
+/** The job tag a text ends with (the key; withJobTag puts it last, so a key may hold "]"), or undefined. */
 export function tagIn(text: unknown): string | undefined {
   if (typeof text !== 'string') return undefined;
-  const m = /\[qbsync ([^\]]+)\]/.exec(text);
-  return m ? m[1] : undefined;
+  const trimmed = text.trimEnd();
+  const start = trimmed.lastIndexOf('[qbsync ');
+  if (start < 0 || !trimmed.endsWith(']')) return undefined;
+  const key = trimmed.slice(start + '[qbsync '.length, -1);
+  return key || undefined;
 }
 
 /**
