@@ -76,9 +76,10 @@ export = function (RED: NodeAPI): void {
           const record = (await h.records.get(outcome.entity, outcome.sourceId))?.source;
           node.send([{ topic: `exported/${outcome.entity}/${outcome.sourceId}`, payload: { ...outcome, record } }, null, null]);
           node.status({ fill: 'green', shape: 'dot', text: t('exported', { entity: outcome.entity, label: outcome.label }) });
-        } else if (outcome.status === 'error') {
+        } else if (outcome.status === 'error' || outcome.status === 'held') {
+          // Refused, or held by a job that was refused or skipped: never waits silently.
           node.send([null, needsAction(outcome), null]);
-          node.status({ fill: 'yellow', shape: 'dot', text: t('refused', { entity: outcome.entity, label: outcome.label }) });
+          node.status({ fill: 'yellow', shape: 'dot', text: t(outcome.status === 'held' ? 'held' : 'refused', { entity: outcome.entity, label: outcome.label }) });
         }
       }, report);
     };

@@ -75,6 +75,19 @@ describe('matcher nodes on QuickBooks Online', () => {
     assert.match(issues.find((i: any) => i.appId === 'it-6').resolution, /doesn't allow you to create 2 products\/services\/items with the same name/);
   });
 
+  it('after a rename in BlueTrace, the refused create goes again under the new name and the item is matched', async () => {
+    helper.getNode('items').receive({ payload: [{ id: 'it-6', name: 'Kumamoto 60ct Select', sku: 'KUM-60-NEW' }] });
+    const created = await eventually('the renamed item', () => sim.all('Item').find((i: any) => i.Name === 'Kumamoto 60ct Select'));
+    const doc = await eventually('the match', async () => {
+      const d = await company.matches('item').get('it-6');
+      return d?.status === 'matched' ? d : undefined;
+    });
+    assert.equal(doc.qbId, created.Id);
+    const job = await company.outbox.get('item:it-6');
+    assert.equal(job.state, 'complete');
+    assert.equal(job.version, 2, 'the refused job re-opened with the new name, not a second job');
+  });
+
   it('the link admin route resolves a duplicate customer match, and the link survives a Re-sync', async () => {
     const summary = nextMessage(helper.getNode('csummary'));
     helper.getNode('customers').receive({ payload: { id: 'c-8', name: 'Harbor Fish', billingEmail: 'billing@harbor.example' } });

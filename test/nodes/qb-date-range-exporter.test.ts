@@ -148,7 +148,7 @@ describe('qb-date-range-exporter node', () => {
     await load({ autoApprove: true });
     await t.serve();
     const qb = new QbdCompany({});
-    qb.seed({ customers: [{ Name: 'Customer c1' }] });
+    qb.seed({ vendors: ['Customer c1'] }); // a vendor holds the name
     await send({ topic: 'customers', payload: customer('c1') });
     await send({ topic: 'export', payload: JANUARY });
     const refused = nextMessage(helper.getNode('action'), 10_000);
@@ -156,6 +156,32 @@ describe('qb-date-range-exporter node', () => {
     const msg = await refused;
     assert.equal(msg.payload.status, 'error');
     assert.match(msg.payload.actions[0], /QuickBooks refused customer Customer c1 \(3100\)/);
+    assert.match(msg.payload.actions[0], /QuickBooks has a vendor named 'Customer c1': rename the BluBilling customer or the vendor/);
+  });
+
+  it('an invoice held by its refused customer leaves on output 2 too, with the same reason (nothing waits silently)', async () => {
+    await load({ autoApprove: true });
+    await t.serve();
+    const qb = new QbdCompany({});
+    qb.seed({ otherNames: ['Customer c1'] });
+    await send({ topic: 'customers', payload: customer('c1') });
+    await send({ topic: 'invoices', payload: invoice('i1', 'c1') });
+    await send({ topic: 'export', payload: JANUARY });
+    const seen: Array<Record<string, any>> = [];
+    const both = new Promise<void>((resolve) => {
+      helper.getNode('action').on('input', (msg: Record<string, any>) => {
+        seen.push(msg);
+        if (seen.length === 2) resolve();
+      });
+    });
+    await t.webConnector(qb).runSession();
+    await both;
+    const byStatus = Object.fromEntries(seen.map((m) => [m.payload.status, m.payload]));
+    assert.equal(byStatus.error.key, 'customer:c1');
+    assert.equal(byStatus.held.key, 'invoice:i1');
+    assert.match(byStatus.held.actions[0], /Invoice INV-i1 is held: Customer Customer c1 needs action: QuickBooks has 'Customer c1' in its Other Names list/);
+    const queue = await send({ topic: 'queue' });
+    assert.equal(queue.payload.queue.find((q: any) => q.key === 'invoice:i1').status, 'Held');
   });
 
   it('skip: a skipped job is never sent and the history says Skipped', async () => {

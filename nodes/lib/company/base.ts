@@ -67,8 +67,17 @@ export abstract class BaseCompany extends EventEmitter implements Company {
     if (appIds.length) this.emit('matches', { kind, appIds });
   }
 
+  /**
+   * A job reached complete, error or skipped: the `job` event, then one for each job now held by it (its
+   * dependents show their reason in the queue and the needs-action output instead of waiting silently).
+   */
   protected jobFinished(job: Job): void {
     this.emit('job', job);
+    if (job.state === 'error' || job.state === 'skipped') {
+      void this.outbox.heldBy(job.key).then((held) => {
+        for (const j of held) this.emit('job', j);
+      }, () => undefined);
+    }
   }
 
   /** An item.add or customer.add job created its record: the app record it was for is matched to it. */

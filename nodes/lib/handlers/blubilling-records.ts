@@ -83,9 +83,9 @@ export class BluRecords {
       .sort((a, b) => Date.parse((a.source as BluRecord).createdAt) - Date.parse((b.source as BluRecord).createdAt));
   }
 
-  /** Held records of any date (a later export retries them). */
+  /** Held records, and records QuickBooks refused, of any date (a later export retries them: after an import, a rename, a link). */
   async held(entity: BluEntity): Promise<LogEntry[]> {
-    return this.log(entity).list({ status: 'held', withSource: true });
+    return this.log(entity).list({ status: ['held', 'error'], withSource: true });
   }
 
   /** Keys of the jobs these records were queued as (the exporter's jobs among the company's). */

@@ -7,7 +7,7 @@ import { BLU_ENTITIES, BluRecords, PLURAL, type BluEntity, type RecordStatus } f
 import { chargeItems, type ChargeItem } from './charges';
 import { CustomerIndex } from './customer-ref';
 import { checkTimeZone, hostTimeZone } from './dates';
-import { customerPayload, invoicePayload, paymentPayload, type BluCustomer, type BluInvoice, type BluPayment, type LineItem, type QbRef } from './export-shapes';
+import { customerPayload, cutNote, invoicePayload, paymentPayload, type BluCustomer, type BluInvoice, type BluPayment, type LineItem, type QbRef } from './export-shapes';
 import { IMPORT_LOG, IMPORT_PREFIX } from './importer';
 import { historyRow, queueRow, WAITING, type HistoryRow, type QueueRow } from './queue-view';
 
@@ -132,6 +132,8 @@ type Ref = { ref: QbRef; label: string } | { hold: string; label: string };
 interface Run {
   outcomes: Map<string, RecordOutcome>;
   queued: RecordOutcome[];
+  /** A refused customer.add was linked to a customer the import brought: its dependents can go. */
+  linked?: boolean;
   customers?: CustomerIndex;
 }
 
@@ -196,7 +198,7 @@ export class ExportHandler {
       for (const e of await this.records.held(entity)) picked.set(e.sourceId, e);
       for (const id of picked.keys()) await this.exportOne(entity, id, run);
     }
-    if (run.queued.length) this.company.kick();
+    if (run.queued.length || run.linked) this.company.kick();
     const all = [...run.outcomes.values()];
     return {
       from: req.from, to: req.to, entities, queued: run.queued,
@@ -220,6 +222,13 @@ export class ExportHandler {
     const key = `${entity}:${entry.sourceId}`;
     const job = await this.company.outbox.get(key);
     if (!job) return undefined;
+    // A job QuickBooks refused (and not retried by itself) is decided again: an import may have brought the
+    // customer (it is then linked), a rename changes the payload (the job is re-opened with it).
+    if (job.state === 'error' && !job.retryAt) return undefined;
+    if ((job.state === 'queued' || job.state === 'approved') && job.heldBy) {
+      const held = await this.onJob(job);
+      if (held) return held;
+    }
     const status: RecordStatus = job.state === 'complete' ? 'exported' : job.state === 'skipped' || job.state === 'error' ? job.state : 'queued';
     const qbId = typeof job.result?.qbId === 'string' ? job.result.qbId : undefined;
     if (entry.status !== status) await this.records.put(entity, entry.sourceId, { status, actions: [], detail: { key }, ...(qbId ? { qbId } : {}) });
@@ -246,7 +255,13 @@ export class ExportHandler {
     run.customers ??= new CustomerIndex(await this.company.mirror.list('customers'));
     const found = run.customers.find(payload.lookup.value, customer.email);
     if (found.found === 'one') {
-      await this.records.put('customer', id, { status: 'matched', qbId: found.qbId, actions: [], detail: { matchedBy: found.by } });
+      // A refused customer.add of this record is linked to the customer found (its invoices and payments, held by it, go out).
+      const failed = await this.company.outbox.get(`customer:${id}`);
+      if (failed?.state === 'error') {
+        await this.company.outbox.complete(failed, { qbId: found.qbId, matchedExisting: true }, `linked to the QuickBooks customer found by ${found.by} (imported)`);
+        run.linked = true;
+      }
+      await this.records.put('customer', id, { status: 'matched', qbId: found.qbId, actions: [], detail: { matchedBy: found.by, ...(failed ? { key: failed.key } : {}) } });
       return { entity: 'customer', sourceId: id, label, status: 'matched', qbId: found.qbId, actions: [] };
     }
     if (found.found === 'several') {
@@ -312,7 +327,8 @@ export class ExportHandler {
     if (!o) return { hold: `${WHAT[entity]} ${id} has not been received from BluBilling: send it before exporting what refers to it.`, label: id };
     const label = o.label;
     if ((o.status === 'exported' || o.status === 'matched') && o.qbId) return { ref: o.qbId, label };
-    if ((o.status === 'queued' || o.status === 'error') && o.key) return { ref: { jobRef: o.key }, label };
+    // A job waiting (even held by its own dependency) is referred to: the outbox holds this one with the same reason.
+    if ((o.status === 'queued' || o.status === 'error' || o.status === 'held') && o.key) return { ref: { jobRef: o.key }, label };
     if (o.status === 'skipped') return { hold: `${WHAT[entity]} ${label} was skipped in the queue, so it is not in QuickBooks.`, label };
     return { hold: `${WHAT[entity]} ${label} is held: ${o.actions.join(' ')}`, label };
   }
@@ -320,9 +336,16 @@ export class ExportHandler {
   private async enqueue(entity: BluEntity, id: string, label: string, payload: WritePayload, summary: string, run: Run): Promise<RecordOutcome> {
     const key = `${entity}:${id}`;
     const kind = KIND[entity];
-    await this.company.outbox.enqueue({ key, kind, rank: RANK[kind], dependsOn: jobRefsIn(payload.fields), sourceId: id, payload, summary, autoApprove: this.autoApprove });
-    await this.records.put(entity, id, { status: 'queued', actions: [], detail: { key } });
-    const outcome: RecordOutcome = { entity, sourceId: id, label, status: 'queued', key, actions: [] };
+    const note = cutNote(payload.cut);
+    const { job } = await this.company.outbox.enqueue({ key, kind, rank: RANK[kind], dependsOn: jobRefsIn(payload.fields), sourceId: id, payload, summary, autoApprove: this.autoApprove, ...(note ? { note } : {}) });
+    if (job.state === 'error') {
+      // Unchanged and still refused: the record keeps its error and the action to take.
+      const outcome = (await this.onJob(job)) ?? { entity, sourceId: id, label, status: 'error' as const, key, actions: [] };
+      return outcome;
+    }
+    const held = job.heldBy && (job.state === 'queued' || job.state === 'approved') ? [job.heldBy.reason] : [];
+    await this.records.put(entity, id, { status: held.length ? 'held' : 'queued', actions: held, detail: { key, ...(held.length ? { waitingFor: [job.heldBy?.key] } : {}) } });
+    const outcome: RecordOutcome = { entity, sourceId: id, label, status: held.length ? 'held' : 'queued', key, actions: held };
     run.queued.push(outcome);
     return outcome;
   }
@@ -348,11 +371,18 @@ export class ExportHandler {
       await this.records.put(entity, job.sourceId, { status: 'exported', qbId, actions: [], error: undefined, attempts: job.attempts });
       return { ...base, status: 'exported', qbId, actions: [] };
     }
+    if ((job.state === 'approved' || job.state === 'queued') && job.heldBy) {
+      // Waiting on a job in error or skipped: held, with its reason (the needs-action output says so).
+      const actions = [`${WHAT[entity]} ${label} is held: ${job.heldBy.reason}`];
+      await this.records.put(entity, job.sourceId, { status: 'held', actions, detail: { key: job.key, waitingFor: [job.heldBy.key] } });
+      return { ...base, status: 'held', actions };
+    }
     if (job.state === 'error' || job.state === 'skipped') {
       const code = job.error?.statusCode ?? job.error?.code;
-      const actions = job.state === 'error'
-        ? [`QuickBooks refused ${WHAT[entity].toLowerCase()} ${label}${code !== undefined ? ` (${code})` : ''}: ${job.error?.message ?? 'unknown error'}. Fix it, then approve the job again.`]
-        : [];
+      const what = `${WHAT[entity].toLowerCase()} ${label}${code !== undefined ? ` (${code})` : ''}: ${job.error?.message ?? 'unknown error'}`;
+      const actions = job.state !== 'error' ? []
+        : job.retryAt ? [`QuickBooks did not take ${what} It is retried automatically at ${job.retryAt} (approve it to retry now).`]
+        : [`QuickBooks refused ${what}. Fix it, then approve the job again.`];
       await this.records.put(entity, job.sourceId, { status: job.state, actions, attempts: job.attempts, ...(job.error ? { error: job.error } : {}) });
       return { ...base, status: job.state, actions };
     }

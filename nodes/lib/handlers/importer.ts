@@ -20,6 +20,8 @@ export interface ImportRequest {
   entities?: ImportEntity[];
   /** Invoices: by modification date (default) or by transaction date. */
   dateField?: 'modified' | 'txn';
+  /** Items and customers: import active records only (BluBilling imports "active customers"); default active and inactive. */
+  activeOnly?: boolean;
 }
 
 export interface ImportQueued {
@@ -99,8 +101,8 @@ export function parseImportMessage(msg: { topic?: unknown; payload?: unknown }):
  * `:txn`). A repeat while the job is pending gets the same job; once it has finished, a repeat is a new
  * run with `#2`, `#3`, … appended.
  */
-export function importKey(entity: ImportEntity, from: string, to: string, dateField?: 'modified' | 'txn'): string {
-  return `${IMPORT_PREFIX}${entity}:${from}:${to}${entity === 'invoices' && dateField === 'txn' ? ':txn' : ''}`;
+export function importKey(entity: ImportEntity, from: string, to: string, dateField?: 'modified' | 'txn', activeOnly?: boolean): string {
+  return `${IMPORT_PREFIX}${entity}:${from}:${to}${entity === 'invoices' && dateField === 'txn' ? ':txn' : ''}${entity !== 'invoices' && activeOnly ? ':active' : ''}`;
 }
 
 /** Turns one `imported` event into the output shape; `count` defaults to the page's size. */
@@ -171,9 +173,10 @@ export class ImportHandler {
     const queued: ImportQueued[] = [];
     for (const entity of entities) {
       const kind = `import.${entity}` as ImportKind;
-      const key = await this.freeKey(importKey(entity, req.from, req.to, req.dateField));
-      const body: ImportPayload = { from: req.from, to: req.to, ...(entity === 'invoices' && req.dateField ? { dateField: req.dateField } : {}) };
-      const summary = `Import ${entity} ${entity === 'invoices' && req.dateField === 'txn' ? 'dated' : 'created or modified'} ${req.from} to ${req.to}`;
+      const activeOnly = entity !== 'invoices' && req.activeOnly === true;
+      const key = await this.freeKey(importKey(entity, req.from, req.to, req.dateField, activeOnly));
+      const body: ImportPayload = { from: req.from, to: req.to, ...(entity === 'invoices' && req.dateField ? { dateField: req.dateField } : {}), ...(activeOnly ? { activeOnly } : {}) };
+      const summary = `Import ${activeOnly ? 'active ' : ''}${entity} ${entity === 'invoices' && req.dateField === 'txn' ? 'dated' : 'created or modified'} ${req.from} to ${req.to}`;
       const { job, created } = await this.company.outbox.enqueue({ key, kind, rank: RANK[kind], payload: body, summary, autoApprove: this.autoApprove });
       if (created) {
         await this.log.put(key, { status: 'queued', label: summary, detail: { entity, count: 0 } });

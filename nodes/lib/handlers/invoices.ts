@@ -137,7 +137,9 @@ export class InvoiceHandler {
     }
     if (job.state === 'error') {
       const code = job.error?.statusCode ?? job.error?.code;
-      const action = `QuickBooks refused invoice ${orderNumber}${code !== undefined ? ` (${code})` : ''}: ${job.error?.message ?? 'unknown error'}`;
+      const action = job.retryAt
+        ? `QuickBooks did not take invoice ${orderNumber}${code !== undefined ? ` (${code})` : ''}: ${job.error?.message ?? 'unknown error'} It is retried automatically at ${job.retryAt}.`
+        : `QuickBooks refused invoice ${orderNumber}${code !== undefined ? ` (${code})` : ''}: ${job.error?.message ?? 'unknown error'}`;
       await this.log.put(orderId, { status: 'needs-action', actions: [action], attempts: job.attempts, error: job.error });
       return { orderId, orderNumber, status: 'needs-action', actions: [action] };
     }

@@ -1,6 +1,6 @@
 import type { Company } from '../company/types';
 import { RequestError } from '../errors';
-import { RANK } from '../jobs';
+import { RANK, type WritePayload } from '../jobs';
 import { Matcher, toIssue, type AppRecord, type MatchKind, type MatchReport } from '../matching';
 import { ruleOrDefault } from '../rules';
 import { schemas } from '../schemas';
@@ -120,7 +120,9 @@ export class MatcherHandler {
       if (o.issue !== notFound && o.issue !== nameTaken) continue;
       const key = `${kind}:${o.appId}`;
       const existing = await this.company.outbox.get(key);
-      if (existing?.state === 'error' && DUPLICATE_NAME_CODES.has(String(existing.error?.statusCode ?? existing.error?.code))) {
+      const payload = { ...this.company.newRecord(kind, o.record), match: { kind, appId: o.appId } };
+      const renamed = existing?.state === 'error' && JSON.stringify((existing.payload as WritePayload | undefined)?.lookup) !== JSON.stringify(payload.lookup);
+      if (!renamed && existing?.state === 'error' && DUPLICATE_NAME_CODES.has(String(existing.error?.statusCode ?? existing.error?.code))) {
         if (o.issue !== nameTaken) {
           await this.company.matches(kind).setIssue(o.appId, nameTaken);
           o.issue = nameTaken;
@@ -129,11 +131,11 @@ export class MatcherHandler {
         }
         continue;
       }
-      if (existing && existing.state !== 'skipped') continue;
-      const payload = this.company.newRecord(kind, o.record);
+      // A refused create is sent again only when the record was renamed since (the job re-opens with the new name).
+      if (existing && existing.state !== 'skipped' && !renamed) continue;
       await this.company.outbox.enqueue({
         key, kind: kind === 'item' ? 'item.add' : 'customer.add', rank: RANK[kind === 'item' ? 'item.add' : 'customer.add'],
-        sourceId: o.appId, payload: { ...payload, match: { kind, appId: o.appId } }, summary: `Create ${kind} ${o.appName} in QuickBooks`,
+        sourceId: o.appId, payload, summary: `Create ${kind} ${o.appName} in QuickBooks`,
       });
     }
     this.company.kick();

@@ -2,7 +2,7 @@
  * BluBilling's views of the queue: "Review items queued for Import/Export" (what waits) and "Previous
  * History" (every operation, In Queue → Complete, with what it imported or exported).
  */
-import type { Job, JobState } from '../jobs';
+import type { FieldCut, Job, JobState, WritePayload } from '../jobs';
 
 /** The operation-type cell of a row. */
 export const OPERATION: Readonly<Record<string, string>> = {
@@ -14,10 +14,14 @@ export const OPERATION: Readonly<Record<string, string>> = {
   'import.invoices': 'Import Invoices',
 };
 
-export type HistoryStatus = 'In Queue' | 'Complete' | 'Error' | 'Skipped';
+export type HistoryStatus = 'In Queue' | 'Held' | 'Complete' | 'Error' | 'Skipped';
 
-/** BluBilling's status words: everything not finished is "In Queue". */
-export function historyStatus(state: JobState): HistoryStatus {
+/**
+ * BluBilling's status words: everything not finished is "In Queue", except a job held by a dependency
+ * in error or skipped ("Held", with the reason).
+ */
+export function historyStatus(state: JobState, held = false): HistoryStatus {
+  if (held && (state === 'queued' || state === 'approved')) return 'Held';
   switch (state) {
     case 'complete':
       return 'Complete';
@@ -42,6 +46,12 @@ export interface QueueRow {
   status: HistoryStatus;
   summary: string;
   dependsOn: string[];
+  /** Held: why the job cannot progress (a dependency in error or skipped) and which job holds it. */
+  held?: { key: string; reason: string };
+  /** Error retried by itself: when. */
+  retryAt?: string;
+  /** Values cut to QuickBooks' length (what QuickBooks will show instead). */
+  cut?: FieldCut[];
   createdAt: string;
   updatedAt: string;
 }
@@ -56,9 +66,12 @@ export interface HistoryRow extends QueueRow {
 }
 
 export function queueRow(job: Job): QueueRow {
+  const held = job.heldBy && (job.state === 'queued' || job.state === 'approved') ? job.heldBy : undefined;
+  const cut = (job.payload as WritePayload | undefined)?.cut;
   return {
-    key: job.key, kind: job.kind, operation: OPERATION[job.kind] ?? job.kind, state: job.state, status: historyStatus(job.state),
-    summary: job.summary, dependsOn: job.dependsOn, createdAt: job.createdAt, updatedAt: job.updatedAt,
+    key: job.key, kind: job.kind, operation: OPERATION[job.kind] ?? job.kind, state: job.state, status: historyStatus(job.state, !!held),
+    summary: job.summary, dependsOn: job.dependsOn, ...(held ? { held: { ...held } } : {}), ...(job.retryAt && job.state === 'error' ? { retryAt: job.retryAt } : {}), ...(Array.isArray(cut) && cut.length ? { cut } : {}),
+    createdAt: job.createdAt, updatedAt: job.updatedAt,
   };
 }
 

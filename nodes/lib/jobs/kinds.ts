@@ -27,6 +27,16 @@ export interface WritePayload {
   lookup: { field: 'Name' | 'DisplayName' | 'DocNumber' | 'RefNumber'; value: string };
   /** For item.add / customer.add: the app record and kind to mark matched (or duplicate-name) after. */
   match?: { kind: 'item' | 'customer'; appId: string };
+  /** Values cut to QuickBooks' length (shown on the job: its history and the queue). */
+  cut?: FieldCut[];
+}
+
+/** A value cut to the length QuickBooks keeps, e.g. RefNumber "INV-2026-000123" → "2026-000123" (11). */
+export interface FieldCut {
+  field: string;
+  from: string;
+  to: string;
+  max: number;
 }
 
 /** An import job's payload: a date range over one list or transaction type. */
@@ -38,6 +48,8 @@ export interface ImportPayload {
   dateField?: 'modified' | 'txn';
   /** Page size (QuickBooks Desktop MaxReturned; default 500). */
   pageSize?: number;
+  /** Items and customers: active records only (BluBilling's "active customers"); default both. */
+  activeOnly?: boolean;
 }
 
 /** The result a complete write job keeps. */
@@ -49,5 +61,10 @@ export interface WriteResult {
   ref?: string;
   /** The job was found already in QuickBooks after an unknown outcome, not added again. */
   foundExisting?: boolean;
+  /**
+   * QuickBooks refused the add because the name was taken (3100 / 6240) by an active record of the same
+   * kind that no other job owns: that record is referenced (and remembered as the match) instead.
+   */
+  matchedExisting?: boolean;
   updated?: boolean;
 }

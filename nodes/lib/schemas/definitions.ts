@@ -15,7 +15,7 @@ const address = {
   type: 'object',
   properties: {
     line1: optionalText(500), line2: optionalText(500), city: optionalText(255),
-    region: optionalText(255), postalCode: optionalText(30), country: optionalText(255),
+    region: optionalText(255), state: optionalText(255), postalCode: optionalText(30), country: optionalText(255),
   },
   additionalProperties: false,
 } as const;
@@ -126,6 +126,7 @@ export const SCHEMAS: Record<string, { title: string; schema: SchemaObject }> = 
         from: date, to: date,
         entities: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['items', 'customers', 'invoices'] } },
         dateField: { enum: ['modified', 'txn'] },
+        activeOnly: { type: 'boolean' },
       },
       additionalProperties: false,
     },

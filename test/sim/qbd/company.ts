@@ -68,6 +68,9 @@ const KIND_STORE: Record<RecordKind, (s: CompanyState) => { records: Rec[]; byId
   Account: (s) => s.accounts,
   PaymentMethod: (s) => s.paymentMethods,
   SalesTaxCode: (s) => s.salesTaxCodes,
+  Vendor: (s) => s.vendors,
+  Employee: (s) => s.employees,
+  OtherName: (s) => s.otherNameList,
   Invoice: (s) => s.invoices,
   ReceivePayment: (s) => s.payments,
 };

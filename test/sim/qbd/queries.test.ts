@@ -230,3 +230,17 @@ test('an iterator started in one ticket keeps working across requests of that ti
   assert.equal(company.liveIterators, 0);
   assert.equal(ask1(company, CONTINUE(id, 2), 'A').code, 3391);
 });
+
+test('VendorQuery, EmployeeQuery and OtherNameQuery by FullName answer who holds a name; a name none has is 500 Warn', () => {
+  const { company } = newCompany({ seed: { vendors: ['Harbor Freight Co'], employees: [{ Name: 'Pat Lee', IsActive: false }], otherNames: ['Petty Cash'] } });
+  const vendor = ask1(company, '<VendorQueryRq requestID="v"><FullName>harbor freight co</FullName></VendorQueryRq>');
+  assert.equal(vendor.code, 0);
+  assert.equal(vendor.records[0].name, 'VendorRet');
+  assert.deepEqual(names(vendor), ['Harbor Freight Co']);
+  const employee = ask1(company, '<EmployeeQueryRq requestID="e"><FullName>Pat Lee</FullName></EmployeeQueryRq>');
+  assert.equal(employee.records[0].name, 'EmployeeRet');
+  assert.equal(employee.records[0].children.find((c) => c.name === 'IsActive')?.text, 'false');
+  assert.deepEqual(names(ask1(company, '<OtherNameQueryRq requestID="o"><FullName>Petty Cash</FullName></OtherNameQueryRq>')), ['Petty Cash']);
+  assert.equal(ask1(company, '<VendorQueryRq requestID="n"><FullName>Petty Cash</FullName></VendorQueryRq>').code, 500);
+  assert.equal(ask1(company, '<CustomerAddRq requestID="c"><CustomerAdd><Name>Pat Lee</Name></CustomerAdd></CustomerAddRq>').code, 3100);
+});

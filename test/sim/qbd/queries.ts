@@ -77,6 +77,9 @@ interface QuerySpec {
 export const QUERIES: Record<string, QuerySpec> = {
   CustomerQueryRq: { kind: 'Customer', retName: () => 'CustomerRet', source: (s) => s.customers, isList: true },
   ItemQueryRq: { kind: 'Item', retName: (r) => `${r._type as string}Ret`, source: (s) => s.items, isList: true },
+  VendorQueryRq: { kind: 'Vendor', retName: () => 'VendorRet', source: (s) => s.vendors, isList: true },
+  EmployeeQueryRq: { kind: 'Employee', retName: () => 'EmployeeRet', source: (s) => s.employees, isList: true },
+  OtherNameQueryRq: { kind: 'OtherName', retName: () => 'OtherNameRet', source: (s) => s.otherNameList, isList: true },
   TermsQueryRq: { kind: 'Terms', retName: () => 'StandardTermsRet', source: (s) => s.terms, isList: true },
   AccountQueryRq: { kind: 'Account', retName: () => 'AccountRet', source: (s) => s.accounts, isList: true },
   InvoiceQueryRq: { kind: 'Invoice', retName: () => 'InvoiceRet', source: (s) => s.invoices, isList: false },

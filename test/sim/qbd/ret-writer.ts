@@ -11,6 +11,9 @@ const TXN_HEAD = ['TxnID', 'TimeCreated', 'TimeModified', 'EditSequence', 'TxnNu
 
 /** Ret element → children in order. Nested aggregates are looked up by their own element name. */
 export const RET_ORDER: Record<string, readonly string[]> = {
+  VendorRet: [...STD_LIST_HEAD.filter((f) => f !== 'FullName'), 'IsActive', 'CompanyName', 'Phone', 'Email', 'Notes', 'Balance', 'DataExtRet'],
+  EmployeeRet: [...STD_LIST_HEAD.filter((f) => f !== 'FullName'), 'IsActive', 'FirstName', 'LastName', 'Phone', 'Email', 'DataExtRet'],
+  OtherNameRet: [...STD_LIST_HEAD.filter((f) => f !== 'FullName'), 'IsActive', 'CompanyName', 'Phone', 'Email', 'Notes', 'DataExtRet'],
   CustomerRet: [
     ...STD_LIST_HEAD, 'IsActive', 'ClassRef', 'ParentRef', 'Sublevel', 'CompanyName', 'Salutation', 'FirstName',
     'MiddleName', 'LastName', 'JobTitle', 'BillAddress', 'ShipAddress', 'PrintAs', 'Phone', 'Mobile', 'Pager',

@@ -64,8 +64,11 @@ export interface SeedData {
   salesTaxCodes?: string[];
   customers?: CustomerSeed[];
   items?: ItemSeed[];
-  /** Vendor, employee and other names: they share the name space with customers (3100). */
+  /** Other names (Other Names list): they share the name space with customers (3100). */
   otherNames?: string[];
+  /** Vendors and employees by name: in the same name space (3100), answered by VendorQuery / EmployeeQuery. */
+  vendors?: Array<string | { Name: string; IsActive?: boolean }>;
+  employees?: Array<string | { Name: string; IsActive?: boolean }>;
 }
 
 export function defaultSeed(): SeedData {
@@ -146,7 +149,19 @@ export function seedListRecords(state: CompanyState, data: SeedData): void {
   }
   for (const p of data.paymentMethods ?? []) state.paymentMethods.add(newListRecord(state, state.paymentMethods, 'PaymentMethod', p));
   for (const c of data.salesTaxCodes ?? []) state.salesTaxCodes.add(newListRecord(state, state.salesTaxCodes, 'SalesTaxCode', c));
-  for (const n of data.otherNames ?? []) state.otherNames.add(n.toLowerCase());
+  for (const n of data.otherNames ?? []) {
+    state.otherNames.add(n.toLowerCase());
+    state.otherNameList.add(newListRecord(state, state.otherNameList, 'OtherName', n));
+  }
+  for (const [list, kind, names] of [[state.vendors, 'Vendor', data.vendors], [state.employees, 'Employee', data.employees]] as const) {
+    for (const entry of names ?? []) {
+      const v = typeof entry === 'string' ? { Name: entry } : entry;
+      state.otherNames.add(v.Name.toLowerCase());
+      const rec = newListRecord(state, list, kind, v.Name);
+      rec.IsActive = v.IsActive ?? true;
+      list.add(rec);
+    }
+  }
   for (const c of data.customers ?? []) {
     if (state.otherNames.has(c.Name.toLowerCase()) && c.ParentName === undefined) throw new Error(`seed: "${c.Name}" is another name`);
     const rec = newListRecord(state, state.customers, 'Customer', c.Name, c.ParentName, c.TimeCreated, c.TimeModified);

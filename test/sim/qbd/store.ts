@@ -5,7 +5,7 @@
 import { formatQbDateTime, IdIssuer } from './clock';
 import type { Rec } from './ret-writer';
 
-export type ListKind = 'Customer' | 'Item' | 'Terms' | 'Account' | 'PaymentMethod' | 'SalesTaxCode';
+export type ListKind = 'Customer' | 'Item' | 'Terms' | 'Account' | 'PaymentMethod' | 'SalesTaxCode' | 'Vendor' | 'Employee' | 'OtherName';
 export type TxnKind = 'Invoice' | 'ReceivePayment';
 export type RecordKind = ListKind | TxnKind;
 
@@ -65,6 +65,10 @@ export class CompanyState {
   readonly salesTaxCodes = new ListStore();
   readonly invoices = new TxnStore();
   readonly payments = new TxnStore();
+  /** Vendors, employees and other names (VendorQuery, EmployeeQuery, OtherNameQuery by FullName). */
+  readonly vendors = new ListStore();
+  readonly employees = new ListStore();
+  readonly otherNameList = new ListStore();
   /** Lower-cased names of vendors, employees and other names: they share the name space with customers. */
   readonly otherNames = new Set<string>();
   readonly ids = new IdIssuer();
@@ -94,6 +98,12 @@ export class CompanyState {
         return this.paymentMethods;
       case 'SalesTaxCode':
         return this.salesTaxCodes;
+      case 'Vendor':
+        return this.vendors;
+      case 'Employee':
+        return this.employees;
+      case 'OtherName':
+        return this.otherNameList;
     }
   }
 

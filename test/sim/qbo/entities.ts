@@ -8,11 +8,11 @@ import { faults, QboFault } from './faults';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Rec = Record<string, any>;
 
-export type EntityName = 'Item' | 'Customer' | 'Vendor' | 'Employee' | 'Invoice' | 'Payment' | 'Term' | 'Account';
-export const ENTITIES: EntityName[] = ['Item', 'Customer', 'Vendor', 'Employee', 'Invoice', 'Payment', 'Term', 'Account'];
+export type EntityName = 'Item' | 'Customer' | 'Vendor' | 'Employee' | 'Invoice' | 'Payment' | 'Term' | 'Account' | 'PaymentMethod';
+export const ENTITIES: EntityName[] = ['Item', 'Customer', 'Vendor', 'Employee', 'Invoice', 'Payment', 'Term', 'Account', 'PaymentMethod'];
 const BY_LOWER = new Map<string, EntityName>(ENTITIES.map((e) => [e.toLowerCase(), e]));
 /** Name lists: never deleted, only made inactive. */
-export const NAME_LISTS = new Set<EntityName>(['Item', 'Customer', 'Vendor', 'Employee', 'Term', 'Account']);
+export const NAME_LISTS = new Set<EntityName>(['Item', 'Customer', 'Vendor', 'Employee', 'Term', 'Account', 'PaymentMethod']);
 /** Customer, Vendor and Employee share one DisplayName namespace. */
 const PEOPLE: EntityName[] = ['Customer', 'Vendor', 'Employee'];
 
@@ -55,6 +55,7 @@ const INDEXED: Record<EntityName, string[]> = {
   Payment: ['CustomerRef'],
   Term: ['Name'],
   Account: ['Name'],
+  PaymentMethod: ['Name'],
 };
 
 export class Table {
@@ -342,6 +343,13 @@ export class Company {
         rec.Type = rec.Type ?? 'STANDARD';
         if (rec.Type === 'STANDARD' && rec.DueDays === undefined) rec.DueDays = 0;
         return;
+      case 'PaymentMethod':
+        // PaymentMethod: Name required (≤ 31), unique; Type CREDIT_CARD or NON_CREDIT_CARD (qbo.md §2.4).
+        if (isBlank(rec.Name)) throw faults.required('Name');
+        checkLength(rec, 'Name', 31);
+        this.unique('PaymentMethod', 'Name', rec.Name, id);
+        rec.Type = rec.Type ?? 'NON_CREDIT_CARD';
+        return;
       case 'Account':
         if (isBlank(rec.Name)) throw faults.required('Name');
         if (isBlank(rec.AccountType)) throw faults.required('AccountType');
@@ -486,6 +494,10 @@ export class Company {
 
   private preparePayment(rec: Rec, current: Rec | undefined, ctx: WriteContext, id: string): void {
     const customer = this.ref('Customer', 'Names', 'CustomerRef', rec.CustomerRef, ctx, true) as Rec;
+    if (rec.PaymentMethodRef) {
+      const method = this.ref('PaymentMethod', 'PaymentMethod', 'PaymentMethodRef', rec.PaymentMethodRef, ctx, false);
+      if (method) rec.PaymentMethodRef = { value: method.Id, name: method.Name };
+    }
     if (rec.TotalAmt === undefined || rec.TotalAmt === null) throw faults.required('TotalAmt');
     rec.TotalAmt = roundCents(Number(rec.TotalAmt));
     rec.CustomerRef = { value: customer.Id, name: customer.DisplayName };

@@ -34,9 +34,10 @@ export const FILTERABLE: Record<EntityName, string[]> = {
   Payment: ['Id', 'TxnDate', 'CustomerRef', 'TotalAmt', ...META],
   Term: ['Id', 'Name', 'Active', ...META],
   Account: ['Id', 'Name', 'AccountType', 'Classification', 'Active', 'FullyQualifiedName', ...META],
+  PaymentMethod: ['Id', 'Name', 'Active', ...META],
 };
 /** Name lists whose queries return only active rows unless WHERE mentions Active (Account is the exception). */
-const ACTIVE_DEFAULT = new Set<EntityName>(['Item', 'Customer', 'Vendor', 'Employee', 'Term']);
+const ACTIVE_DEFAULT = new Set<EntityName>(['Item', 'Customer', 'Vendor', 'Employee', 'Term', 'PaymentMethod']);
 const NUMERIC = new Set(['Balance', 'TotalAmt', 'Id']);
 const BOOLEAN = new Set(['Active', 'Taxable']);
 

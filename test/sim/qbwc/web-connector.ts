@@ -90,6 +90,8 @@ export interface SessionResult {
   ticket?: string;
   /** authenticate entry [1]: "nvu", "none", "busy", "" or a company path. */
   authStatus?: string;
+  /** authenticate entry [2] when a number: seconds the application asked to postpone the next update (qbwc.md §1.4). */
+  postponeSeconds?: number;
   /** Company file the session worked on. */
   companyFile?: string;
   /** Every qbXML request the server sent. */
@@ -176,7 +178,9 @@ export class WebConnectorSimulator {
     this.stopped = false;
     const results: SessionResult[] = [];
     for (let i = 0; i < count && !this.stopped; i++) {
-      if (i > 0) await delay(intervalMs);
+      // Auto-Run honours the application's postpone hint (authenticate entry [2]): next run = last run + x seconds.
+      const postpone = (results.at(-1)?.postponeSeconds ?? 0) * 1000;
+      if (i > 0) await delay(Math.max(intervalMs, postpone));
       const r = await this.runSession();
       results.push(r);
       onSession?.(r, i);
@@ -207,6 +211,7 @@ export class WebConnectorSimulator {
     const status = auth[1];
     result.ticket = ticket;
     result.authStatus = status;
+    if (auth.length > 2 && auth[2] !== null && /^\d+$/.test(auth[2].trim())) result.postponeSeconds = Number(auth[2].trim());
     const code = status.toLowerCase();
     if (code === 'nvu' || code === 'none' || code === 'busy') {
       if (code === 'nvu') result.errors.push('Invalid password for username (authenticate answered "nvu")');

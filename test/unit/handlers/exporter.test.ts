@@ -198,8 +198,27 @@ describe('ExportHandler: BluBilling records exported by date range', () => {
       const { fields } = await payloadOf(company, 'payment:p1');
       assert.deepEqual(fields, {
         CustomerRef: { ListID: { jobRef: 'customer:a' } }, TxnDate: '2026-01-12', RefNumber: 'CHK 1001', TotalAmount: 30.02,
-        Memo: 'BluBilling payment by Check', AppliedToTxnAdd: [{ TxnID: { jobRef: 'invoice:i1' }, PaymentAmount: 30.02 }],
+        PaymentMethodRef: { FullName: 'Check' }, AppliedToTxnAdd: [{ TxnID: { jobRef: 'invoice:i1' }, PaymentAmount: 30.02 }],
       });
+    });
+
+    it('a name or number cut to QuickBooks\' length is reported on the job: payload, queue and history', async () => {
+      const { company, exporter } = await setup('qbd');
+      const long = 'The Extremely Long Named Harbour Freight Company of Nova Scotia';
+      await exporter.records.receive('customer', [customer('a', '2026-01-10T10:00:00Z', { name: long, billingAddress: { line1: '1 Dock Rd', city: 'Halifax', state: 'NS' } })]);
+      await exporter.records.receive('invoice', [invoice('i1', 'a', '2026-01-10T11:00:00Z', { invoiceNumber: 'ABCD-1234567890' })]);
+      await exporter.export({ from: '2026-01-01', to: '2026-01-31' });
+      const c = await payloadOf(company, 'customer:a');
+      assert.equal(c.fields.Name, long.slice(0, 41).trim());
+      assert.deepEqual(c.cut, [{ field: 'Name', from: long, to: long.slice(0, 41).trim(), max: 41 }]);
+      assert.deepEqual(c.fields.BillAddress, { Addr1: '1 Dock Rd', City: 'Halifax', State: 'NS' }, 'billingAddress.state is the State');
+      const inv = await payloadOf(company, 'invoice:i1');
+      assert.equal(inv.fields.RefNumber, '1234567890', 'the last 11 characters, never starting with a separator');
+      assert.deepEqual(inv.cut, [{ field: 'RefNumber', from: 'ABCD-1234567890', to: '1234567890', max: 11 }]);
+      const job = await company.outbox.get('invoice:i1');
+      assert.equal(job?.history[0].note, 'RefNumber "ABCD-1234567890" cut to "1234567890" (QuickBooks keeps 11 characters)');
+      const queue = (await exporter.run({ command: 'queue' })) as { queue: Array<{ key: string; cut?: unknown }> };
+      assert.deepEqual(queue.queue.find((q) => q.key === 'customer:a')?.cut, c.cut);
     });
   });
 
@@ -235,6 +254,18 @@ describe('ExportHandler: BluBilling records exported by date range', () => {
       const { fields } = await payloadOf(company, 'payment:p1');
       assert.equal(fields.TotalAmt, 30.02);
       assert.deepEqual(fields.Line, [{ Amount: 30.02, LinkedTxn: [{ TxnId: { jobRef: 'invoice:i1' }, TxnType: 'Invoice' }] }]);
+    });
+
+    it('the payment method is a method reference by name, not memo text; billingAddress.state is the sub-division', async () => {
+      const { company, exporter } = await setup('qbo');
+      await exporter.records.receive('customer', [customer('a', '2026-01-10T10:00:00Z', { billingAddress: { city: 'Austin', state: 'TX' } })]);
+      await exporter.records.receive('invoice', [invoice('i1', 'a', '2026-01-10T11:00:00Z')]);
+      await exporter.records.receive('payment', [{ ...payment('p1', 'i1', 'a', '2026-01-12T09:00:00Z'), method: 'Check' }]);
+      await exporter.export({ from: '2026-01-01', to: '2026-01-31' });
+      const { fields } = await payloadOf(company, 'payment:p1');
+      assert.deepEqual(fields.PaymentMethodRef, { name: 'Check' });
+      assert.equal(fields.PrivateNote, undefined);
+      assert.deepEqual((await payloadOf(company, 'customer:a')).fields.BillAddr, { City: 'Austin', CountrySubDivisionCode: 'TX' });
     });
   });
 
@@ -362,5 +393,61 @@ describe('ExportHandler: BluBilling records exported by date range', () => {
     it('rejects an unknown topic', () => {
       assert.throws(() => parseExportMessage({ topic: 'delete' }), /unknown topic "delete"/);
     });
+  });
+});
+
+describe('ExportHandler: nothing waits silently (issue 11)', () => {
+  it('a refused customer: its invoice and payment are Held with the reason; an import of the customer and an export link it and release them', async () => {
+    const { company, exporter } = await setup('qbd', { autoApprove: true });
+    await exporter.records.receive('customer', [customer('a', '2026-01-10T10:00:00Z')]);
+    await exporter.records.receive('invoice', [invoice('i1', 'a', '2026-01-10T11:00:00Z')]);
+    await exporter.records.receive('payment', [payment('p1', 'i1', 'a', '2026-01-12T09:00:00Z')]);
+    await exporter.export({ from: '2026-01-01', to: '2026-01-31' });
+    const sent = await company.outbox.markSent((await company.outbox.get('customer:a'))!);
+    await exporter.onJob(await company.outbox.fail(sent, { code: 'name-taken', statusCode: 3100, message: "QuickBooks has an inactive customer named 'Customer a': make it active in QuickBooks" })); // the company's job event
+    const queue = (await exporter.run({ command: 'queue' })) as { queue: Array<{ key: string; status: string; held?: { key: string; reason: string } }> };
+    for (const key of ['invoice:i1', 'payment:p1']) {
+      const row = queue.queue.find((q) => q.key === key);
+      assert.equal(row?.status, 'Held', key);
+      assert.equal(row?.held?.key, 'customer:a');
+      assert.match(row?.held?.reason ?? '', /inactive customer named 'Customer a'/);
+    }
+    assert.deepEqual(await company.outbox.ready(), []);
+
+    // The customer is made active in QuickBooks and imported; the next export links the refused job to it.
+    await mirrorOf(company, 'customers', [{ id: 'QB-A', name: 'Customer a' }]);
+    await exporter.export({ from: '2026-01-01', to: '2026-01-31' });
+    const linked = await company.outbox.get('customer:a');
+    assert.equal(linked?.state, 'complete');
+    assert.equal(linked?.result?.qbId, 'QB-A');
+    assert.equal(linked?.result?.matchedExisting, true);
+    assert.equal((await company.outbox.get('invoice:i1'))?.heldBy, undefined);
+    assert.deepEqual((await company.outbox.ready()).map((j) => j.key), ['invoice:i1']);
+  });
+
+  it('a job the client gave up on says it is retried automatically, not that it was refused', async () => {
+    const { company, exporter } = await setup('qbo', { autoApprove: true });
+    await exporter.records.receive('customer', [customer('a', '2026-01-10T10:00:00Z')]);
+    await exporter.export({ from: '2026-01-01', to: '2026-01-31' });
+    const sent = await company.outbox.markSent((await company.outbox.get('customer:a'))!);
+    const failed = await company.outbox.fail(sent, { code: '10000', statusCode: '10000', message: 'An application error has occurred.' }, { retryable: true, uncertain: true, backoffMs: 60_000 });
+    const outcome = await exporter.onJob(failed);
+    assert.equal(outcome?.status, 'error');
+    assert.match(outcome?.actions[0] ?? '', /^QuickBooks did not take customer Customer a \(10000\): An application error has occurred\. It is retried automatically at \d{4}-/);
+  });
+
+  it('a skipped invoice holds its payment, and an export queued later is held at once', async () => {
+    const { company, exporter } = await setup('qbd', { autoApprove: true });
+    await exporter.records.receive('customer', [customer('a', '2026-01-10T10:00:00Z')]);
+    await exporter.records.receive('invoice', [invoice('i1', 'a', '2026-01-10T11:00:00Z')]);
+    await exporter.export({ from: '2026-01-01', to: '2026-01-10' });
+    await exporter.skip(['invoice:i1']);
+    await exporter.records.receive('payment', [payment('p1', 'i1', 'a', '2026-01-12T09:00:00Z')]);
+    const report = await exporter.export({ from: '2026-01-11', to: '2026-01-31' });
+    const p1 = await company.outbox.get('payment:p1');
+    const held = report.queued.find((o) => o.key === 'payment:p1') ?? report.held.find((o) => o.sourceId === 'p1');
+    if (p1) assert.match(p1.heldBy?.reason ?? '', /skipped/);
+    assert.equal(held?.status, 'held');
+    assert.match(held?.actions.join(' ') ?? '', /skipped/);
   });
 });

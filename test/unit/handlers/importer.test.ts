@@ -37,6 +37,17 @@ describe('ImportHandler: BluBilling "Import from ERP" by date range', () => {
     assert.deepEqual((await company.outbox.get('import:items:2026-01-01:2026-01-31'))?.payload, { from: '2026-01-01', to: '2026-01-31' });
   });
 
+  it('imports active items and customers only when asked, under their own key (invoices are not filtered)', async () => {
+    const { company, importer } = setup();
+    const report = await importer.request({ from: '2026-01-01', to: '2026-01-31', activeOnly: true });
+    const keys = report.queued.map((q) => q.key).sort();
+    assert.deepEqual(keys, ['import:customers:2026-01-01:2026-01-31:active', 'import:invoices:2026-01-01:2026-01-31', 'import:items:2026-01-01:2026-01-31:active']);
+    assert.deepEqual((await company.outbox.get('import:customers:2026-01-01:2026-01-31:active'))?.payload, { from: '2026-01-01', to: '2026-01-31', activeOnly: true });
+    assert.deepEqual((await company.outbox.get('import:invoices:2026-01-01:2026-01-31'))?.payload, { from: '2026-01-01', to: '2026-01-31' });
+    assert.match(report.queued.find((q) => q.entity === 'customers')?.summary ?? '', /^Import active customers/);
+    assert.throws(() => parseImportMessage({ payload: { from: '2026-01-01', to: '2026-01-31', activeOnly: 'yes' } }), /activeOnly/);
+  });
+
   it('imports invoices by transaction date when asked, under their own key', async () => {
     const { company, importer } = setup();
     const report = await importer.request({ from: '2026-01-01', to: '2026-01-31', entities: ['invoices'], dateField: 'txn' });

@@ -119,3 +119,97 @@ describe('outbox: approval per job', () => {
     assert.equal((await review.enqueue({ key: 'import:items', kind: 'import.items', payload: 1, autoApprove: true })).job.state, 'approved');
   });
 });
+
+describe('outbox: nothing waits silently (issue 11)', () => {
+  /** Approved jobs that cannot be sent and say nothing about why: a dependency is in error or skipped and the job is not held. */
+  async function silent(ob: Outbox): Promise<string[]> {
+    const ready = new Set((await ob.ready()).map((j) => j.key));
+    const out: string[] = [];
+    for (const j of await ob.list({ state: ['approved', 'queued'] })) {
+      if (ready.has(j.key) || j.heldBy) continue;
+      for (const k of j.dependsOn) {
+        const dep = await ob.get(k);
+        if (dep && (dep.state === 'error' || dep.state === 'skipped')) out.push(j.key);
+      }
+    }
+    return out;
+  }
+
+  async function chain(ob: Outbox) {
+    await ob.enqueue({ key: 'customer:c', kind: 'customer.add', payload: { Name: 'C' } });
+    await ob.enqueue({ key: 'invoice:i', kind: 'invoice.upsert', payload: { n: 1 }, dependsOn: ['customer:c'] });
+    await ob.enqueue({ key: 'payment:p', kind: 'payment.add', payload: { n: 1 }, dependsOn: ['invoice:i'] });
+    return ob.markSent((await ob.get('customer:c'))!);
+  }
+
+  const error = { code: 'name-taken', statusCode: 3100, message: "QuickBooks has a vendor named 'C': rename the BluBilling customer or the vendor" };
+
+  it('walks every path of a dependency to a terminal or visibly held state, and back', async () => {
+    // complete → the dependent is ready
+    let ob = outbox(true);
+    await ob.complete(await chain(ob), { qbId: 'Q1' });
+    assert.deepEqual((await ob.ready()).map((j) => j.key), ['invoice:i']);
+    assert.deepEqual(await silent(ob), []);
+
+    // a refusal → invoice and payment held with the same reason, in the history too; approving the customer again releases them
+    ob = outbox(true);
+    await ob.fail(await chain(ob), error);
+    for (const key of ['invoice:i', 'payment:p']) {
+      const j = (await ob.get(key))!;
+      assert.equal(j.heldBy?.key, 'customer:c', key);
+      assert.match(j.heldBy?.reason ?? '', /vendor named 'C'/);
+      assert.match(j.history.at(-1)?.note ?? '', /^held: waits for customer:c/);
+    }
+    assert.deepEqual(await silent(ob), []);
+    await ob.approve(['customer:c']);
+    assert.equal((await ob.get('invoice:i'))?.heldBy, undefined);
+    assert.equal((await ob.get('payment:p'))?.heldBy, undefined);
+    assert.deepEqual(await silent(ob), []);
+
+    // a refusal, then the source changes (a rename): released with the new payload
+    ob = outbox(true);
+    await ob.fail(await chain(ob), error);
+    await ob.enqueue({ key: 'customer:c', kind: 'customer.add', payload: { Name: 'C renamed' } });
+    assert.equal((await ob.get('customer:c'))?.state, 'approved');
+    assert.equal((await ob.get('payment:p'))?.heldBy, undefined);
+
+    // skipped → held with "skipped"; skipping the dependents ends them
+    ob = outbox(true);
+    await chain(ob);
+    await ob.recoverSent();
+    await ob.skip(['customer:c']);
+    assert.match((await ob.get('invoice:i'))?.heldBy?.reason ?? '', /was skipped/);
+    assert.deepEqual(await silent(ob), []);
+    await ob.skip(['invoice:i', 'payment:p']);
+    assert.deepEqual((await ob.list({ state: ['approved', 'queued'] })).length, 0);
+
+    // an unknown outcome retried after a backoff: Error with the reason, dependents held until the automatic retry
+    ob = outbox(true);
+    const failed = await ob.fail(await chain(ob), { code: '500', message: 'server error' }, { retryable: true, uncertain: true, backoffMs: 30 });
+    assert.equal(failed.state, 'error');
+    assert.ok(failed.retryAt);
+    assert.match((await ob.get('invoice:i'))?.heldBy?.reason ?? '', /retried automatically/);
+    assert.deepEqual(await silent(ob), []);
+    await new Promise((r) => setTimeout(r, 40));
+    assert.deepEqual((await ob.ready()).map((j) => j.key), ['customer:c'], 'the retry is due');
+    assert.equal((await ob.get('customer:c'))?.uncertain, true, 'looked up before it is sent again');
+    assert.equal((await ob.get('invoice:i'))?.heldBy, undefined);
+
+    // the attempts run out → an error for an admin, dependents held
+    ob = outbox(true);
+    let job = await chain(ob);
+    for (let i = 0; i < 3; i++) {
+      job = await ob.fail(job, { code: 'NETWORK', message: 'network failure' }, { retryable: true });
+      if (job.state === 'approved') job = await ob.markSent(job);
+    }
+    assert.equal(job.state, 'error');
+    assert.equal(job.retryAt, undefined);
+    assert.equal((await ob.get('invoice:i'))?.heldBy?.key, 'customer:c');
+    assert.deepEqual(await silent(ob), []);
+
+    // a dependent queued after its dependency failed is held at once
+    await ob.enqueue({ key: 'payment:p2', kind: 'payment.add', payload: { n: 2 }, dependsOn: ['invoice:i'] });
+    assert.equal((await ob.get('payment:p2'))?.heldBy?.key, 'customer:c');
+    assert.deepEqual(await silent(ob), []);
+  });
+});

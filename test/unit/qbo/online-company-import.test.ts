@@ -49,6 +49,12 @@ describe('OnlineCompany imports by date range (BluBilling on QuickBooks Online)'
     assert.equal(job.result?.count, 3);
   });
 
+  it('imports active records only when asked (BluBilling\'s "active customers")', async () => {
+    const { job, pages } = await importJob('import.customers', { from: times[1], to: times[3], activeOnly: true });
+    assert.equal(job.state, 'complete');
+    assert.deepEqual(pages.flatMap((p) => p.records.map((r) => r.name)).sort(), ['C1', 'C3']);
+  });
+
   it('emits one imported event per page with count, total and done on the last', async () => {
     const { pages } = await importJob('import.customers', { from: times[0], to: times[4], pageSize: 2 });
     assert.deepEqual(pages.map((p) => [p.records.length, p.count, p.total, p.done]), [[2, 2, 5, false], [2, 4, 5, false], [1, 5, 5, true]]);

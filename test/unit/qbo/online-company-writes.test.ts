@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { WriteResult } from '../../../nodes/lib/jobs';
+import { jobTag, type WriteResult } from '../../../nodes/lib/jobs';
 import { invoicePayload, OnlineRig, seedBasics } from './online-company-rig';
 
 describe('OnlineCompany writes: exactly once, updates, errors', () => {
@@ -65,13 +65,27 @@ describe('OnlineCompany writes: exactly once, updates, errors', () => {
     const d = doc();
     const job = await rig.write(`invoice:${d}`, 'invoice.upsert', invoicePayload(d, customerId, itemId));
     await rig.company.outbox.markSent(job); // the process died after sending…
-    rig.sim.seed('Invoice', [invoicePayload(d, customerId, itemId).fields]); // …and QuickBooks had applied it
+    // …and QuickBooks had applied it (with the job's tag in PrivateNote, as sent)
+    rig.sim.seed('Invoice', [{ ...invoicePayload(d, customerId, itemId).fields, PrivateNote: jobTag(`invoice:${d}`) }]);
     await rig.company.close();
     await rig.started();
     const done = await rig.job(`invoice:${d}`);
     assert.equal(done.state, 'complete');
     assert.equal((done.result as unknown as WriteResult).foundExisting, true);
     assert.equal(invoicesNamed([d]).length, 1);
+  });
+
+  it('never claims a look-alike after a restart: an invoice with the same DocNumber but not the job\'s tag is not this job\'s', async () => {
+    const d = doc();
+    const job = await rig.write(`invoice:${d}`, 'invoice.upsert', invoicePayload(d, customerId, itemId));
+    await rig.company.outbox.markSent(job); // the process died before the request left…
+    const [other] = rig.sim.seed('Invoice', [invoicePayload(d, customerId, itemId).fields]); // …and someone keyed the same number by hand
+    await rig.company.close();
+    await rig.started();
+    const after = await rig.job(`invoice:${d}`);
+    assert.notEqual(after.state, 'complete');
+    assert.notEqual((after.result as unknown as WriteResult | undefined)?.qbId, other.Id);
+    assert.equal(after.error?.statusCode, '6140'); // QuickBooks refused a second invoice with that number: reported, not claimed
   });
 
   it('rides out a 429 storm: delayed, nothing lost, nothing doubled', async () => {
@@ -145,7 +159,9 @@ describe('OnlineCompany writes: exactly once, updates, errors', () => {
     await rig.send();
     const job = await rig.job('item:it-2');
     assert.equal(job.state, 'error');
-    assert.equal(job.error?.code, '6240');
+    assert.equal(job.error?.code, 'name-taken');
+    assert.equal(job.error?.statusCode, '6240');
+    assert.match(job.error?.message ?? '', /QuickBooks has an inactive item named 'Dungeness Crab': make it active in QuickBooks/);
     assert.match(job.error?.message ?? '', /Duplicate Name Exists/);
     assert.equal((await book.get('it-2'))?.issue, 'duplicate-item-name');
     assert.equal(rig.sim.all('Item').filter((i) => i.Name === 'Dungeness Crab').length, 1);
@@ -191,6 +207,30 @@ describe('OnlineCompany writes: exactly once, updates, errors', () => {
     assert.equal((await rig.job('payment:pay-2')).state, 'complete');
     assert.equal(rig.sim.stats.replays, 1);
     assert.equal(rig.sim.all('Payment').filter((p) => p.PaymentRefNum === 'PAY-2').length, 1);
+  });
+
+  it('a payment method by name becomes the PaymentMethodRef of QuickBooks\' method; an unknown one is left out and said in the history', async () => {
+    const [check] = rig.sim.seed('PaymentMethod', [{ Name: 'Check' }]);
+    const d = doc();
+    await rig.write(`invoice:${d}`, 'invoice.upsert', invoicePayload(d, customerId, itemId, 2, 20));
+    await rig.send();
+    const invId = ((await rig.job(`invoice:${d}`)).result as unknown as WriteResult).qbId;
+    const pay = (ref: string, method: string, amount: number) => ({
+      entity: 'Payment' as const,
+      fields: { CustomerRef: { value: customerId }, TotalAmt: amount, PaymentRefNum: ref, PaymentMethodRef: { name: method }, Line: [{ Amount: amount, LinkedTxn: [{ TxnId: invId, TxnType: 'Invoice' }] }] },
+      lookup: { field: 'RefNumber' as const, value: ref },
+    });
+    await rig.write('payment:pm-1', 'payment.add', pay('PM-1', 'check', 20));
+    await rig.write('payment:pm-2', 'payment.add', pay('PM-2', 'Bitcoin', 20));
+    await rig.send();
+    const withMethod = rig.sim.all('Payment').find((p) => p.PaymentRefNum === 'PM-1');
+    assert.deepEqual(withMethod?.PaymentMethodRef, { value: check.Id, name: 'Check' });
+    assert.equal(withMethod?.PrivateNote, jobTag('payment:pm-1'), 'no memo text for the method, only the job tag');
+    const without = rig.sim.all('Payment').find((p) => p.PaymentRefNum === 'PM-2');
+    assert.equal(without?.PaymentMethodRef, undefined);
+    const job = await rig.job('payment:pm-2');
+    assert.equal(job.state, 'complete');
+    assert.match(job.history.at(-1)?.note ?? '', /QuickBooks has no active payment method named 'Bitcoin'/);
   });
 });
 

@@ -64,6 +64,19 @@ describe('DesktopCompany: imports by date range', () => {
     );
   });
 
+  it('imports active customers only when asked (ActiveStatus ActiveOnly)', async () => {
+    r = await rig();
+    r.qbd.seedCustomers(20, { modifiedFrom: new Date('2024-03-01T12:00:00Z'), stepSeconds: 60, inactiveEvery: 5 });
+    const { pages } = collect();
+    await r.enqueue(importJob('import:active', 'import.customers', { from: '2024-01-01', to: '2024-06-30', activeOnly: true }));
+    const res = await r.run();
+    assert.deepEqual(res.errors, []);
+    assert.match(res.requests[0] as string, /<ActiveStatus>ActiveOnly<\/ActiveStatus>/);
+    const records = pages.flatMap((p) => p.records);
+    assert.equal(records.length, 16);
+    assert.ok(records.every((x) => x.active));
+  });
+
   it('includes records modified exactly on the range bounds and leaves out the ones just outside', async () => {
     r = await rig({ qbd: { utcOffsetMinutes: -300 } });
     r.qbd.seed({

@@ -315,6 +315,41 @@ describe('qbwc service: dead sessions', () => {
   });
 });
 
+describe('qbwc service: a Web Connector that crashed does not block the next run', () => {
+  // The idle timeout stays long (as in the qbwc-server node); a session silent for 300 ms counts as dead.
+  servicePerTest(4, use, { idleTimeoutMs: 60_000, staleAfterMs: 300 });
+
+  it('answers busy with the postpone hint, then the next Auto-Run proceeds without a restart and finishes the work', async () => {
+    const expired = work.nextEnd('expired');
+    const killed = await sim({ killAfterResponses: 2 }).runSession();
+    assert.equal(killed.killed, true);
+    const [busy, next] = await sim().runEvery(10, 2);
+    assert.equal(busy.authStatus, 'busy');
+    assert.equal(busy.postponeSeconds, 1, 'the hint: come back when the silent session counts as gone');
+    assert.equal(next.authStatus, '', 'the next real run proceeds (the dead session no longer holds the company)');
+    assert.equal(await expired, killed.ticket);
+    assert.deepEqual(next.errors, []);
+    assert.equal(work.count('done'), 4);
+    assert.ok(work.jobs.every((j) => j.attempts === 1));
+  });
+
+  it('two Web Connectors truly running at once: the second still gets busy while the first keeps calling', async () => {
+    const ops = running.service.operations;
+    const [ticket, status] = await ops.authenticate(USER, PASSWORD);
+    assert.equal(status, '');
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 150)); // a live session calls more often than staleAfterMs
+      const xml = await ops.sendRequestXML(ticket, '', '', 'US', 13, 0);
+      const id = /requestID="([^"]*)"/.exec(xml)?.[1] ?? '';
+      await ops.receiveResponseXML(ticket, `<?xml version="1.0" ?><QBXML><QBXMLMsgsRs><CustomerQueryRs requestID="${id}" statusCode="1" statusSeverity="Info" statusMessage="none" /></QBXMLMsgsRs></QBXML>`, '', '');
+      const second = await ops.authenticate(USER, PASSWORD);
+      assert.equal(second[1], 'busy');
+      assert.equal(ops.sessions.peek(ticket)?.phase, 'active', 'the running session is undisturbed');
+    }
+    assert.equal(work.ended.length, 0);
+  });
+});
+
 describe('qbwc service: AutoRun', () => {
   after(() => running.close());
 

@@ -8,11 +8,12 @@ import type { Endpoints } from './environment';
 import { normalizeError, QboError } from './errors';
 import { NqInstance, nqCall, NqResult, QuickBooks } from './nq';
 import type { AppCredentials } from './oauth';
+import { hasJobTag, tagIn } from '../../jobs/tag';
 import { requestIdFor } from './requestid';
 import { RealmThrottle, ThrottleLimits, throttleFor } from './throttle';
 import type { TokenManager } from './tokens';
 
-export type QboEntity = 'Item' | 'Customer' | 'Vendor' | 'Employee' | 'Invoice' | 'Payment' | 'Term' | 'Account';
+export type QboEntity = 'Item' | 'Customer' | 'Vendor' | 'Employee' | 'Invoice' | 'Payment' | 'Term' | 'Account' | 'PaymentMethod';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type QboRecord = Record<string, any>;
 
@@ -113,11 +114,30 @@ export const NATURAL_KEY: Partial<Record<QboEntity, string>> = {
   Employee: 'DisplayName',
   Term: 'Name',
   Account: 'Name',
+  PaymentMethod: 'Name',
   Invoice: 'DocNumber',
 };
 
+/**
+ * The text field that carries a write's job tag (jobs/tag.ts) on each entity QuickBooks Online keeps it
+ * on, with its length limit: the look-up after an unknown outcome accepts a record only when it carries
+ * the same tag as the record sent. Items have no such field: their Name is unique.
+ */
+export const TAG_FIELD: Partial<Record<QboEntity, { field: string; max: number }>> = {
+  Invoice: { field: 'PrivateNote', max: 4000 },
+  Payment: { field: 'PrivateNote', max: 4000 },
+  Customer: { field: 'Notes', max: 2000 },
+};
+
+/** Whether a record found by a look-up is the one `sent` created: same job tag when the sent record carries one. */
+export function ownsRecord(entity: QboEntity, sent: QboRecord, found: QboRecord): boolean {
+  const f = TAG_FIELD[entity];
+  const key = f ? tagIn(sent[f.field]) : undefined;
+  return key === undefined || hasJobTag(found[(f as { field: string }).field], key);
+}
+
 /** Entities with an Active flag (inactive rows are hidden from queries unless asked for). */
-export const NAME_LISTS = new Set<QboEntity>(['Item', 'Customer', 'Vendor', 'Employee', 'Term', 'Account']);
+export const NAME_LISTS = new Set<QboEntity>(['Item', 'Customer', 'Vendor', 'Employee', 'Term', 'Account', 'PaymentMethod']);
 
 const PLURAL: Record<QboEntity, string> = {
   Item: 'Items',
@@ -127,6 +147,7 @@ const PLURAL: Record<QboEntity, string> = {
   Invoice: 'Invoices',
   Payment: 'Payments',
   Term: 'Terms',
+  PaymentMethod: 'PaymentMethods',
   Account: 'Accounts',
 };
 
@@ -341,7 +362,12 @@ export class QboClient {
     const requestId = requestIdFor({ realmId: this.realmId, entity, sourceKey: opts.sourceKey, version: opts.version, payload: record });
     const key = naturalKeyOf(entity, record);
     const r = await this.send<QboRecord>((qbo) => nqCall((cb) => qbo[`create${entity}`]({ ...clone(record), requestId }, cb)), {
-      onUnknown: key ? async () => (await this.findByNaturalKeys(entity, [key])).get(key.toLowerCase()) : undefined,
+      onUnknown: key
+        ? async () => {
+            const hit = (await this.findByNaturalKeys(entity, [key])).get(key.toLowerCase());
+            return hit && ownsRecord(entity, record, hit) ? hit : undefined;
+          }
+        : undefined,
     });
     return { record: r.data, recovered: r.recovered, intuitTid: r.intuitTid };
   }
@@ -419,7 +445,9 @@ export class QboClient {
         await this.clock.sleep(this.backoff(error, 0, round));
         const found = await this.findByNaturalKeys(entity, pending.map((i) => naturalKeyOf(entity, items[i].record) as string));
         pending = pending.filter((i) => {
-          const hit = found.get((naturalKeyOf(entity, items[i].record) as string).toLowerCase());
+          const found1 = found.get((naturalKeyOf(entity, items[i].record) as string).toLowerCase());
+          // Only the record this item created (its job tag), never a look-alike with the same key.
+          const hit = found1 && ownsRecord(entity, items[i].record, found1) ? found1 : undefined;
           if (hit) finish(i, { ok: true, sourceKey: items[i].sourceKey, record: hit, recovered: true });
           return !hit;
         });

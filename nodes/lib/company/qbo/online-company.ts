@@ -121,7 +121,7 @@ export class OnlineCompany extends BaseCompany {
         listImported: (entity) => this.emit('synced', { entities: [entity as MirrorEntity] }),
         closing: () => this.closed,
       },
-      { batchSize: Math.min(30, Math.max(1, options.batchSize ?? 30)), concurrency: Math.max(1, options.concurrency ?? 10) },
+      { batchSize: Math.min(30, Math.max(1, options.batchSize ?? 30)), concurrency: Math.max(1, options.concurrency ?? 10), retryBackoffMs: Math.max(0, options.retryDelayMs ?? 60_000) },
     );
   }
 
@@ -317,6 +317,8 @@ export class OnlineCompany extends BaseCompany {
         if (r.stop) break;
       }
     }
+    // Jobs in error waiting for their automatic retry keep the retry timer going.
+    if (!retryLater && !this.closed && (await this.outbox.nextRetryAt()) !== undefined) retryLater = true;
     return { retryLater, deferred };
   }
 
@@ -340,12 +342,23 @@ export class OnlineCompany extends BaseCompany {
     return true;
   }
 
+  /** Sends again when the earliest automatic retry is due (jobs in error with a backoff), else after `retryDelayMs`. */
   private scheduleRetry(): void {
     if (this.retryTimer || this.closed) return;
-    this.retryTimer = setTimeout(() => {
+    const set = (ms: number) => {
+      if (this.retryTimer || this.closed) return;
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.kick();
+      }, Math.max(1, ms));
+    };
+    set(this.retryDelayMs);
+    void this.outbox.nextRetryAt().then((at) => {
+      if (at === undefined || !this.retryTimer) return;
+      clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
-      this.kick();
-    }, this.retryDelayMs);
+      set(Math.min(Math.max(1, at - Date.now()), 2 ** 31 - 1));
+    }, () => undefined);
   }
 }
 

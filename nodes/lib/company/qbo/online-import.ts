@@ -78,7 +78,8 @@ export async function runImport(
   let total: number | undefined;
   let count = 0;
   let held: MirrorRecord[] | undefined;
-  const pages = client.pages(entity, { where, includeInactive: NAME_LISTS.has(entity), pageSize: (job.payload as ImportPayload).pageSize ?? pageSize, onProgress: (p) => (total = p.total) });
+  const activeOnly = (job.payload as ImportPayload).activeOnly === true;
+  const pages = client.pages(entity, { where, includeInactive: NAME_LISTS.has(entity) && !activeOnly, pageSize: (job.payload as ImportPayload).pageSize ?? pageSize, onProgress: (p) => (total = p.total) });
   for await (const rows of pages) {
     const records = toMirrorRecords(target, rows);
     await mirror.upsert(target, records);

@@ -14,8 +14,10 @@ import type { Job, JobError, Outbox, WritePayload, WriteResult } from '../../job
 import { resolveJobRefs } from '../../jobs';
 import type { Mirror } from '../../mirror';
 import { dependencyResults } from '../base';
-import type { CreateManyResult, QboClient, QboEntity, QboRecord } from './client';
-import { naturalKeyOf } from './client';
+import type { Condition, CreateManyResult, QboClient, QboEntity, QboRecord } from './client';
+import { naturalKeyOf, ownsRecord, TAG_FIELD } from './client';
+import { withJobTag } from '../../jobs/tag';
+import { nameOf, nameTakenAction, referencesHolder, type NameHolder } from '../name-taken';
 import { QboError } from './errors';
 import { isImportKind, runImport, type OnlineImportedPage } from './online-import';
 import { mirrorEntityOf, text, toMirrorRecords, writeResultOf } from './online-records';
@@ -45,6 +47,11 @@ export interface SendOptions {
   batchSize: number;
   /** Batches (or single requests) prepared at once; the client's throttle keeps ≤ 10 in flight. */
   concurrency: number;
+  /**
+   * First wait (ms) before a job the client gave up on (throttled, server errors, network) is tried
+   * again; doubled per attempt. Until then the job shows as Error with the reason.
+   */
+  retryBackoffMs: number;
 }
 
 export interface GroupResult {
@@ -72,11 +79,22 @@ interface Prepared {
   record: QboRecord;
   /** The natural key value (as the client looks it up), when the record has one. */
   key?: string;
+  /** What the job's history says about how the record was built (e.g. a payment method QuickBooks lacks). */
+  notes?: string[];
 }
 
 
 function isReconnect(err: unknown): err is QboError {
   return err instanceof QboError && (err.name === 'ReconnectNeededError' || err.code === 'RECONNECT_NEEDED');
+}
+
+/** The invoice Ids a payment is applied to (its lines' LinkedTxn of type Invoice). */
+function linkedInvoices(payment: QboRecord): string[] {
+  const out: string[] = [];
+  for (const line of Array.isArray(payment.Line) ? payment.Line : []) {
+    for (const l of Array.isArray(line?.LinkedTxn) ? line.LinkedTxn : []) if (l?.TxnType === 'Invoice' && l.TxnId !== undefined) out.push(text(l.TxnId));
+  }
+  return out;
 }
 
 function chunks<T>(list: T[], size: number): T[][] {
@@ -97,6 +115,8 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
 export class OnlineSender {
   private stopped = false;
   private retry = false;
+  /** Payment method Ids by lower-cased name, for one send ("" when QuickBooks has none of that name). */
+  private methods = new Map<string, string>();
 
   constructor(
     private readonly host: SendHost,
@@ -110,6 +130,7 @@ export class OnlineSender {
   async send(kind: string, jobs: Job[], holdBack?: (jobs: Job[]) => boolean): Promise<GroupResult> {
     this.stopped = false;
     this.retry = false;
+    this.methods = new Map();
     let deferred = 0;
     if (isImportKind(kind)) {
       for (const job of jobs) {
@@ -160,23 +181,55 @@ export class OnlineSender {
     }
     try {
       const record = resolveJobRefs(payload.fields, await dependencyResults(this.host.outbox, job)) as QboRecord;
+      const tag = TAG_FIELD[entity];
+      if (tag) record[tag.field] = withJobTag(record[tag.field], job.key, tag.max); // the look-up finds this job's own record
       const key = naturalKeyOf(entity, record);
-      return { job, entity, record, ...(key ? { key } : {}) };
+      const notes = entity === 'Payment' ? await this.paymentMethod(record) : [];
+      return { job, entity, record, ...(key ? { key } : {}), ...(notes.length ? { notes } : {}) };
     } catch (err) {
-      await this.error(job, { code: 'invalid-reference', message: messageOf(err) });
+      if (err instanceof QboError) await this.failed(job, err, { sent: false }); // a look-up (payment method) failed
+      else await this.error(job, { code: 'invalid-reference', message: messageOf(err) });
       return undefined;
     }
   }
 
-  /** Uncertain jobs: what QuickBooks already has is completed as found; the rest is returned to create. */
+  /**
+   * A payment's method by name (`PaymentMethodRef: {name}`) becomes the reference of QuickBooks' payment
+   * method of that name; a name QuickBooks does not have is left out and said in the job's history.
+   */
+  private async paymentMethod(record: QboRecord): Promise<string[]> {
+    const ref = record.PaymentMethodRef;
+    if (!ref || typeof ref !== 'object' || ref.value !== undefined) return [];
+    const name = text(ref.name).trim();
+    delete record.PaymentMethodRef;
+    if (!name) return [];
+    let id = this.methods.get(name.toLowerCase());
+    if (id === undefined) {
+      const hit = (await this.host.client.findByNaturalKeys('PaymentMethod', [name])).get(name.toLowerCase());
+      id = hit && hit.Active !== false ? text(hit.Id) : '';
+      this.methods.set(name.toLowerCase(), id);
+    }
+    if (id) {
+      record.PaymentMethodRef = { value: id, name };
+      return [];
+    }
+    return [`QuickBooks has no active payment method named '${name}': the payment was recorded without one (add it in QuickBooks to have it next time)`];
+  }
+
+  /**
+   * Uncertain jobs: the job's own record, when QuickBooks has it, completes the job as found; the rest is
+   * returned to create. A record is the job's own only when it carries the job's tag (Invoice and Payment
+   * PrivateNote, Customer Notes; an Item by its unique Name), a payment is applied to the job's invoice,
+   * and no other job already owns it: a look-alike (same customer, amount, date, reference) is never claimed.
+   */
   private async lookUp(list: Prepared[]): Promise<Prepared[]> {
     const missing: Prepared[] = [];
     const entity = list[0].entity;
     try {
       if (entity === 'Payment') {
         for (const p of list) {
-          const hit = await this.findPayment(p.record);
-          if (hit) await this.succeeded(p.job, entity, hit, { foundExisting: true }, 'found in QuickBooks by its look-up; not added again');
+          const hit = await this.findPayment(p);
+          if (hit) await this.succeeded(p.job, entity, hit, { foundExisting: true }, 'found in QuickBooks by its look-up (its tag); not added again');
           else missing.push(p);
         }
         return missing;
@@ -186,15 +239,8 @@ export class OnlineSender {
       const found = await this.host.client.findByNaturalKeys(entity, keyed.map((p) => p.key as string));
       for (const p of keyed) {
         const hit = found.get((p.key as string).toLowerCase());
-        if (!hit) missing.push(p);
-        else if (entity === 'Invoice' && text(p.record.CustomerRef?.value) && text(hit.CustomerRef?.value) !== text(p.record.CustomerRef?.value)) {
-          await this.error(p.job, {
-            code: 'doc-number-taken', statusCode: '6140',
-            message: `QuickBooks already has invoice ${p.key} (Id ${text(hit.Id)}) for another customer; it was not created again. Check the invoice in QuickBooks.`,
-          });
-        } else {
-          await this.succeeded(p.job, entity, hit, { foundExisting: true }, 'found in QuickBooks by its look-up; not added again');
-        }
+        if (hit && (await this.owns(p, hit))) await this.succeeded(p.job, entity, hit, { foundExisting: true }, 'found in QuickBooks by its look-up (its tag); not added again');
+        else missing.push(p); // not there, or another record with the same key: QuickBooks decides (6140 / 6240)
       }
       return missing;
     } catch (err) {
@@ -203,12 +249,32 @@ export class OnlineSender {
     }
   }
 
-  /** A payment already in QuickBooks: same customer, reference and amount. */
-  private async findPayment(record: QboRecord): Promise<QboRecord | undefined> {
+  /** The record carries the job's tag and no other job owns it. */
+  private async owns(p: Prepared, hit: QboRecord): Promise<boolean> {
+    if (!ownsRecord(p.entity, p.record, hit)) return false;
+    return !(await this.host.outbox.claimedBy(p.job.kind, text(hit.Id), p.job.key));
+  }
+
+  /**
+   * The job's own payment: same customer (and date), the job's tag in PrivateNote, applied to the same
+   * invoice(s), and not owned by another job. PrivateNote is not queryable (qbo.md §2.3): the customer's
+   * payments of that date are read and compared here.
+   */
+  private async findPayment(p: Prepared): Promise<QboRecord | undefined> {
+    const record = p.record;
     const customer = text(record.CustomerRef?.value);
     if (!customer) return undefined;
-    const rows = await this.host.client.queryAll('Payment', { where: [{ field: 'CustomerRef', value: customer }] });
-    return rows.find((r) => text(r.PaymentRefNum) === text(record.PaymentRefNum) && Number(r.TotalAmt) === Number(record.TotalAmt) && (!record.TxnDate || text(r.TxnDate) === text(record.TxnDate)));
+    const where: Condition[] = [{ field: 'CustomerRef', value: customer }];
+    if (record.TxnDate) where.push({ field: 'TxnDate', value: text(record.TxnDate) });
+    const rows = await this.host.client.queryAll('Payment', { where });
+    const invoices = linkedInvoices(record);
+    for (const r of rows) {
+      if (!ownsRecord('Payment', record, r)) continue;
+      const linked = linkedInvoices(r);
+      if (!invoices.every((id) => linked.includes(id))) continue;
+      if (await this.owns(p, r)) return r;
+    }
+    return undefined;
   }
 
   /** One batch (or, for records without a natural key, single creates with their requestid). */
@@ -231,7 +297,8 @@ export class OnlineSender {
       const p = sent[i];
       const r = results[i];
       if (r?.ok) {
-        await this.succeeded(p.job, p.entity, r.record, r.recovered ? { foundExisting: true } : {}, r.recovered ? 'outcome unknown; found in QuickBooks by its look-up, not added again' : undefined);
+        const notes = [...(r.recovered ? ['outcome unknown; found in QuickBooks by its look-up, not added again'] : []), ...(p.notes ?? [])];
+        await this.succeeded(p.job, p.entity, r.record, r.recovered ? { foundExisting: true } : {}, notes.length ? notes.join('; ') : undefined);
       } else {
         await this.failed(p.job, r ? r.error : new QboError({ code: 'MISSING', message: 'no answer for this record' }), { sent: true });
       }
@@ -280,6 +347,46 @@ export class OnlineSender {
     }
   }
 
+  // ------------------------------------------------------------------ a name QuickBooks already has
+
+  /**
+   * 6240 on a customer or item add: who holds the name? An active customer no other job owns is
+   * referenced (a BluBilling customer: the job completes with it, `matchedExisting`); otherwise the job is
+   * an error whose message names the holder and the action (an inactive customer, a vendor, an employee…),
+   * and a BlueTrace record gets its Duplicate Name issue.
+   */
+  private async nameTaken(job: Job, error: JobError, existingId?: string): Promise<void> {
+    const entity = ENTITY_OF_KIND[job.kind];
+    const name = nameOf(job);
+    let holder: NameHolder | undefined;
+    let record: QboRecord | undefined;
+    try {
+      record = name ? (await this.host.client.findByNaturalKeys(entity, [name])).get(name.toLowerCase()) : undefined;
+      if (record) holder = { kind: entity === 'Item' ? 'item' : 'customer', id: text(record.Id), active: record.Active !== false };
+      else if (entity === 'Customer' && name) {
+        for (const other of ['Vendor', 'Employee'] as const) {
+          const hit = (await this.host.client.findByNaturalKeys(other, [name])).get(name.toLowerCase());
+          if (hit) {
+            holder = { kind: other === 'Vendor' ? 'vendor' : 'employee', id: text(hit.Id) };
+            break;
+          }
+        }
+      }
+    } catch {
+      // The look-up failed: the refusal is reported without naming the holder.
+    }
+    let owner: Job | null = null;
+    if (record && referencesHolder(job, holder)) {
+      owner = await this.host.outbox.claimedBy(job.kind, holder.id, job.key);
+      if (!owner) {
+        await this.succeeded(job, entity, record, { matchedExisting: true }, `QuickBooks already had an active customer named '${name}': it is used (and remembered as the match), not added again`);
+        return;
+      }
+    }
+    await this.host.nameTaken(job, holder && 'id' in holder ? holder.id : existingId);
+    await this.error(job, { code: 'name-taken', statusCode: error.statusCode, message: `${nameTakenAction(job, holder, owner ?? undefined)} (QuickBooks ${error.statusCode}: ${error.message})` });
+  }
+
   // ------------------------------------------------------------------ outcomes
 
   private async succeeded(job: Job, entity: QboEntity, rec: QboRecord, extra: Partial<WriteResult>, note?: string): Promise<void> {
@@ -319,13 +426,19 @@ export class OnlineSender {
     // QuickBooks' own code and words (the QboError message without its "QuickBooks <code>: " prefix).
     const error: JobError = { code: err.code, statusCode: err.code, message: err.message.replace(/^QuickBooks (?:\S+: )?/, '') };
     if (err.transient || o.uncertain) {
+      // The client gave up: Error with the reason, retried by itself after a backoff; an unknown outcome is
+      // looked up (by the job's tag) before anything is sent again, and never completes without its own record.
       const uncertain = job.uncertain || o.uncertain === true || (o.sent && err.unknownOutcome);
-      const failed = await this.host.outbox.fail(job, error, { retryable: true, uncertain });
+      if (uncertain) error.message += ' The outcome is unknown: QuickBooks is searched for this record (by its tag) before it is sent again.';
+      const failed = await this.host.outbox.fail(job, error, { retryable: true, uncertain, backoffMs: this.options.retryBackoffMs });
       if (failed.state === 'error') this.host.finished(failed);
-      else this.retry = true;
+      if (failed.state !== 'error' || failed.retryAt) this.retry = true;
       return;
     }
-    if (err.code === DUPLICATE_NAME) await this.host.nameTaken(job, err.existingId);
+    if (err.code === DUPLICATE_NAME && (job.kind === 'customer.add' || job.kind === 'item.add')) {
+      await this.nameTaken(job, error, err.existingId);
+      return;
+    }
     await this.error(job, error);
   }
 }

@@ -11,11 +11,12 @@
  * `foundExisting` instead of adding a second record.
  */
 import { messageOf } from '../../errors';
-import type { ImportPayload, Job, JobError, WritePayload, WriteResult } from '../../jobs';
+import { hasJobTag, resolveJobRefs, type ImportPayload, type Job, type JobError, type WritePayload, type WriteResult } from '../../jobs';
 import { RANK } from '../../jobs';
 import type { MirrorRecord } from '../../mirror';
 import type { Store } from '../../store';
 import { BaseCompany, count, dependencyResults, type StateDoc } from '../base';
+import { nameOf, nameTakenAction, referencesHolder, type NameHolder } from '../name-taken';
 import type { GeneralSettings, MirrorEntity } from '../types';
 import { acceptPage, entityOfImport, firstPage, ImportProgressStore, isImportKind, type DesktopImportKind, type ImportProgress } from './desktop-import';
 import { newCustomerPayload, newItemPayload } from './desktop-new-record';
@@ -24,9 +25,11 @@ import {
   isPaged,
   lookupRequest,
   pageRequest,
+  nameCheckRequest,
+  NEXT_NAME_STAGE,
   rereadRequest,
-  sourceTag,
   writeRequest,
+  type NameStage,
   type EditTarget,
   type PageQuery,
 } from './desktop-requests';
@@ -78,7 +81,11 @@ const WRITE_ENTITY: Readonly<Record<string, DesktopEntity>> = {
 
 const PARSE_ERROR_HRESULT = '0x80040400';
 
-type StepKind = 'lookup' | 'write' | 'reread' | 'import';
+function asList(v: unknown): unknown[] {
+  return v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
+}
+
+type StepKind = 'lookup' | 'write' | 'reread' | 'import' | 'nameCheck';
 
 interface Step {
   kind: StepKind;
@@ -89,6 +96,9 @@ interface Step {
   retried?: boolean;
   page?: PageQuery;
   progress?: ImportProgress;
+  /** nameCheck: QuickBooks' refusal (3100) of the add, and which list is asked now. */
+  refusal?: JobError;
+  stage?: NameStage;
 }
 
 interface InFlight extends Step {
@@ -273,6 +283,9 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
       case 'lookup':
         await this.onLookup(s, f, msg);
         break;
+      case 'nameCheck':
+        await this.onNameCheck(s, f, msg);
+        break;
       case 'reread':
         await this.onReread(s, f, msg);
         break;
@@ -357,6 +370,8 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
     switch (step.kind) {
       case 'lookup':
         return lookupRequest(step.job, requestID, build);
+      case 'nameCheck':
+        return nameCheckRequest(step.job, step.stage ?? 'own', requestID, build);
       case 'reread':
         return rereadRequest((step.job.result as unknown as WriteResult).qbId, requestID, build);
       case 'import':
@@ -388,8 +403,48 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
       return;
     }
     const error: JobError = { code: st.reason, statusCode: st.code, message: st.message || `QuickBooks status ${st.code}` };
-    if (st.code === 3100) await this.nameTaken(f.job);
+    if (st.code === 3100 && (f.job.kind === 'customer.add' || f.job.kind === 'item.add')) {
+      s.next = { kind: 'nameCheck', job: f.job, refusal: error, stage: 'own' }; // who holds the name decides
+      return;
+    }
     await this.failJob(s, f.job, error, { retryable: st.retryable, uncertain: false });
+  }
+
+  /**
+   * The name of a customer or item add is taken (3100): the record of that name (FullName query,
+   * active or not). An active customer no other job owns is referenced (a BluBilling customer:
+   * `matchedExisting`); otherwise the job is an error naming the holder and the action (no customer or
+   * item of that name: VendorQuery, EmployeeQuery, OtherNameQuery in turn tell who holds it), and a BlueTrace record gets
+   * its Duplicate Name issue.
+   */
+  private async onNameCheck(s: Session, f: InFlight, msg: QbxmlResponseMessage): Promise<void> {
+    const st = messageStatus(msg);
+    const refusal = f.refusal ?? { code: 'nameTaken', statusCode: 3100, message: 'The name is already in use.' };
+    const stage = f.stage ?? 'own';
+    const rec = st.kind === 'error' ? undefined : msg.records[0];
+    const next = NEXT_NAME_STAGE[stage];
+    if (!rec && st.kind !== 'error' && next && f.job.kind === 'customer.add') {
+      s.next = { kind: 'nameCheck', job: f.job, refusal, stage: next }; // not there: ask the next list sharing the name space
+      return;
+    }
+    const list = f.job.kind === 'item.add' ? 'item' : 'customer';
+    const id = rec ? textOf(rec.data, 'ListID') : '';
+    const holder: NameHolder | undefined = !rec
+      ? undefined
+      : stage === 'own' ? { kind: list, id, active: textOf(rec.data, 'IsActive') !== 'false' }
+      : stage === 'other' ? { kind: 'other' }
+      : { kind: stage, id };
+    let owner: Job | null = null;
+    if (rec && referencesHolder(f.job, holder)) {
+      owner = await this.outbox.claimedBy(f.job.kind, holder.id, f.job.key);
+      if (!owner) {
+        s.found++;
+        await this.completeWrite(s, f.job, rec, { ...writeResultOf(rec), matchedExisting: true }, `QuickBooks already had an active customer named '${nameOf(f.job)}': it is used (and remembered as the match), not added again`);
+        return;
+      }
+    }
+    await this.nameTaken(f.job, holder && 'id' in holder ? holder.id : undefined);
+    await this.failJob(s, f.job, { code: 'name-taken', statusCode: refusal.statusCode, message: `${nameTakenAction(f.job, holder, owner ?? undefined)} (QuickBooks ${refusal.statusCode}: ${refusal.message})` }, {});
   }
 
   private async onLookup(s: Session, f: InFlight, msg: QbxmlResponseMessage): Promise<void> {
@@ -398,31 +453,41 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
       await this.failJob(s, f.job, { code: st.reason, statusCode: st.code, message: `Look-up failed: ${st.message}` }, { retryable: true, uncertain: true });
       return;
     }
-    const rec = this.pickFound(f.job, msg.records);
+    const rec = await this.pickFound(f.job, msg.records);
     if (rec) {
       s.found++;
-      await this.completeWrite(s, f.job, rec, { ...writeResultOf(rec), foundExisting: true }, 'found in QuickBooks by its look-up; not added again');
+      await this.completeWrite(s, f.job, rec, { ...writeResultOf(rec), foundExisting: true }, 'found in QuickBooks by its look-up (its tag); not added again');
       return;
     }
-    s.next = { kind: 'write', job: f.job }; // not in QuickBooks (status 1 or 500): add it now
+    s.next = { kind: 'write', job: f.job }; // not in QuickBooks (status 1 or 500), or only look-alikes: add it now
   }
 
-  /** The looked-up record that is this job's (lists: the name is unique; transactions: our Memo tag, else the customer). */
-  private pickFound(job: Job, records: QbxmlRecord[]): QbxmlRecord | undefined {
-    if (records.length === 0) return undefined;
-    if (job.kind === 'customer.add' || job.kind === 'item.add') return records[0];
-    const tag = sourceTag(job.sourceId);
-    const tagged = records.find((r) => textOf(r.data, 'Memo').includes(tag));
-    if (tagged) return tagged;
-    const ref = ((job.payload as WritePayload).fields?.CustomerRef ?? undefined) as { ListID?: unknown; FullName?: unknown } | string | undefined;
-    const wantId = typeof ref === 'object' && typeof ref.ListID === 'string' ? ref.ListID : undefined;
-    const wantName = typeof ref === 'string' ? ref : typeof ref === 'object' && typeof ref.FullName === 'string' ? ref.FullName : undefined;
-    return records.find((r) => {
-      const c = r.data.CustomerRef;
-      if (!c || typeof c !== 'object' || Array.isArray(c)) return false;
-      if (wantId) return c.ListID === wantId;
-      return wantName !== undefined && typeof c.FullName === 'string' && c.FullName.toLowerCase() === wantName.toLowerCase();
-    });
+  /**
+   * The looked-up record that is this job's own: it carries the job's tag (customer Notes, transaction
+   * Memo; an item by its unique Name), a payment is applied to the job's invoice(s), and no other job owns
+   * it. A look-alike (same name, customer, amount, date or reference) is never claimed.
+   */
+  private async pickFound(job: Job, records: QbxmlRecord[]): Promise<QbxmlRecord | undefined> {
+    const list = job.kind === 'customer.add' || job.kind === 'item.add';
+    let applied: string[] = [];
+    if (job.kind === 'payment.add') {
+      const fields = resolveJobRefs((job.payload as WritePayload).fields, await dependencyResults(this.outbox, job)) as Record<string, unknown>;
+      applied = asList(fields.AppliedToTxnAdd).map((a) => String((a as Record<string, unknown>)?.TxnID ?? '')).filter(Boolean);
+    }
+    for (const r of records) {
+      if (job.kind === 'customer.add' && !hasJobTag(textOf(r.data, 'Notes'), job.key)) continue;
+      // Transactions: this job's tag (records written before tags named the job key carry `[qbsync <source id>]`).
+      const memo = textOf(r.data, 'Memo');
+      if (!list && !hasJobTag(memo, job.key) && !memo.includes(`[qbsync ${job.sourceId}]`)) continue;
+      if (applied.length > 0) {
+        const linked = asList(r.data.AppliedToTxnRet).map((a) => (a && typeof a === 'object' && !Array.isArray(a) ? textOf(a as never, 'TxnID') : ''));
+        if (!applied.every((id) => linked.includes(id))) continue;
+      }
+      const id = textOf(r.data, list ? 'ListID' : 'TxnID');
+      if (await this.outbox.claimedBy(job.kind, id, job.key)) continue;
+      return r;
+    }
+    return undefined;
   }
 
   private async onReread(s: Session, f: InFlight, msg: QbxmlResponseMessage): Promise<void> {

@@ -90,7 +90,7 @@ export function firstPage(job: Job, progress: ImportProgress, defaultPageSize: n
     progress.ordered = true;
   }
   const resume = progress.max !== undefined ? (dateField === 'txn' ? progress.max.slice(0, 10) : progress.max) : from;
-  return { kind, from: resume, to, dateField, pageSize };
+  return { kind, from: resume, to, dateField, pageSize, ...(p.activeOnly === true && kind !== 'import.invoices' ? { activeOnly: true } : {}) };
 }
 
 /** Accepts a page's records in order, moving the watermark; returns the ones not received before. */

@@ -3,7 +3,7 @@
  * after an unknown outcome, the re-read before a retried update, and import pages. Every document is
  * built with the qbXML library (qbxml.ts), never by hand.
  */
-import { resolveJobRefs, type Job, type WritePayload, type WriteResult } from '../../jobs';
+import { resolveJobRefs, withJobTag, type Job, type WritePayload, type WriteResult } from '../../jobs';
 import { buildQbxml, type BuildOptions, type ListQuery, type QbxmlRequest } from './qbxml';
 
 /** A write job's payload on Desktop: the shared envelope plus the item type of an item.add. */
@@ -12,20 +12,8 @@ export interface DesktopWritePayload extends WritePayload {
   itemType?: 'NonInventory' | 'Service';
 }
 
-/** The tag put at the end of a transaction's Memo so QuickBooks itself shows which source record it came from. */
-export function sourceTag(sourceId: string): string {
-  return `[qbsync ${sourceId}]`;
-}
-
+/** Longest Memo (InvoiceAdd, ReceivePaymentAdd) and customer Notes QuickBooks Desktop stores. */
 const MEMO_MAX = 4095;
-
-function withTag(memo: unknown, sourceId: string): string {
-  const tag = sourceTag(sourceId);
-  const text = typeof memo === 'string' ? memo : '';
-  if (text.includes(tag)) return text;
-  if (!text) return tag;
-  return `${text.slice(0, MEMO_MAX - tag.length - 1)} ${tag}`;
-}
 
 /** An invoice update: the previous TxnID and its current EditSequence. */
 export interface EditTarget {
@@ -63,7 +51,8 @@ export function writeRequest(
   let request: QbxmlRequest;
   switch (job.kind) {
     case 'customer.add':
-      request = { type: 'CustomerAdd', requestID, data: fields as never };
+      // The job's tag in Notes: the look-up after an unknown outcome tells its own customer from one of the same name.
+      request = { type: 'CustomerAdd', requestID, data: { ...fields, Notes: withJobTag(fields.Notes, job.key, MEMO_MAX) } as never };
       break;
     case 'item.add': {
       const data = { ...fields };
@@ -75,14 +64,14 @@ export function writeRequest(
       break;
     }
     case 'invoice.upsert': {
-      const data = { ...fields, Memo: withTag(fields.Memo, job.sourceId) };
+      const data = { ...fields, Memo: withJobTag(fields.Memo, job.key, MEMO_MAX) };
       request = options.edit
         ? { type: 'InvoiceMod', requestID, data: invoiceMod(data, options.edit) as never }
         : { type: 'InvoiceAdd', requestID, data: data as never };
       break;
     }
     case 'payment.add':
-      request = { type: 'ReceivePaymentAdd', requestID, data: { ...fields, Memo: withTag(fields.Memo, job.sourceId) } as never };
+      request = { type: 'ReceivePaymentAdd', requestID, data: { ...fields, Memo: withJobTag(fields.Memo, job.key, MEMO_MAX) } as never };
       break;
     default:
       throw new Error(`job kind "${job.kind}" is not a write`);
@@ -90,7 +79,11 @@ export function writeRequest(
   return buildQbxml(request, options.build);
 }
 
-/** The look-up of a write job's record after an unknown outcome (Name for lists, RefNumber for transactions). */
+/**
+ * The look-up of a write job's record after an unknown outcome (Name for lists, RefNumber for
+ * transactions; a payment with the invoices it is applied to). The company then keeps only the record
+ * that carries the job's tag (desktop-company.ts), never a look-alike.
+ */
 export function lookupRequest(job: Job, requestID: string, build?: BuildOptions): string {
   const { lookup } = job.payload as WritePayload;
   if (!lookup || typeof lookup.value !== 'string' || lookup.value === '') throw new Error(`job "${job.key}" has no lookup`);
@@ -102,10 +95,22 @@ export function lookupRequest(job: Job, requestID: string, build?: BuildOptions)
     case 'invoice.upsert':
       return buildQbxml({ type: 'InvoiceQuery', requestID, data: { RefNumber: lookup.value } }, build);
     case 'payment.add':
-      return buildQbxml({ type: 'ReceivePaymentQuery', requestID, data: { RefNumber: lookup.value } }, build);
+      return buildQbxml({ type: 'ReceivePaymentQuery', requestID, data: { RefNumber: lookup.value, IncludeLineItems: true } }, build);
     default:
       throw new Error(`job kind "${job.kind}" has no look-up`);
   }
+}
+
+/** Where a taken name is looked for after 3100, in turn: the job's own list, then the lists sharing the name space. */
+export type NameStage = 'own' | 'vendor' | 'employee' | 'other';
+export const NEXT_NAME_STAGE: Readonly<Record<NameStage, NameStage | undefined>> = { own: 'vendor', vendor: 'employee', employee: 'other', other: undefined };
+
+/** The query of one stage of the name check (FullName: the name the add was refused for, active or not). */
+export function nameCheckRequest(job: Job, stage: NameStage, requestID: string, build?: BuildOptions): string {
+  if (stage === 'own') return lookupRequest(job, requestID, build);
+  const { lookup } = job.payload as WritePayload;
+  const type = stage === 'vendor' ? 'VendorQuery' : stage === 'employee' ? 'EmployeeQuery' : 'OtherNameQuery';
+  return buildQbxml({ type, requestID, data: { FullName: lookup.value } }, build);
 }
 
 /** Reads an invoice again by TxnID (for its current EditSequence). */
@@ -124,6 +129,8 @@ export interface PageQuery {
   pageSize: number;
   /** Continue this iterator (omit to start one). */
   iteratorID?: string;
+  /** Lists: active records only (ActiveStatus ActiveOnly) instead of All. */
+  activeOnly?: boolean;
 }
 
 /** Terms and accounts are short lists: one request without an iterator (their queries take none). */
@@ -147,7 +154,7 @@ export function pageRequest(q: PageQuery, requestID: string, build?: BuildOption
         : { ModifiedDateRangeFilter: { FromModifiedDate: q.from, ToModifiedDate: q.to } };
     return buildQbxml({ type: 'InvoiceQuery', requestID, ...iter, data: { MaxReturned: q.pageSize, ...range, IncludeLineItems: true } }, build);
   }
-  const data: ListQuery = { ActiveStatus: 'All', FromModifiedDate: q.from, ToModifiedDate: q.to };
+  const data: ListQuery = { ActiveStatus: q.activeOnly ? 'ActiveOnly' : 'All', FromModifiedDate: q.from, ToModifiedDate: q.to };
   const unpaged = UNPAGED[q.kind];
   if (unpaged) return buildQbxml({ type: unpaged, requestID, data }, build);
   data.MaxReturned = q.pageSize;

@@ -18,6 +18,13 @@ export interface QbwcOperationsOptions {
   minClientVersion?: string;
   /** authenticate entry [2] when answering "busy": seconds to postpone the next update. */
   busyPostponeSeconds?: number;
+  /**
+   * A running session not heard from for this long (default 45 s) is taken to belong to a Web Connector
+   * that crashed: the next authenticate ends it (its unanswered jobs are looked up first) and proceeds,
+   * instead of answering "busy" until the idle timeout. A session still calling is never taken over;
+   * a newcomer gets "busy" with the seconds to wait (the postpone hint the Web Connector honours).
+   */
+  staleAfterMs?: number;
   /** authenticate entry [3]: MinimumRunEveryNSeconds enforced by the Web Connector. */
   minRunEverySeconds?: number;
   log?: QbwcLogger;
@@ -33,6 +40,7 @@ export const DEFAULT_SERVER_VERSION = '@qbsync/node-red-quickbooks Web Connector
 export const ERROR_PERCENT = -1;
 
 const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
+const DEFAULT_STALE_AFTER_MS = 45_000;
 const MAX_REJECTED_TICKETS = 256;
 
 
@@ -88,9 +96,24 @@ export class QbwcOperations {
       if (this.rejected.size > MAX_REJECTED_TICKETS) this.rejected.delete(this.rejected.values().next().value as string);
       return [ticket, 'nvu'];
     }
-    if (this.sessions.running()) {
-      this.sessions.create('busy', ticket);
-      return this.withHints([ticket, 'busy'], this.options.busyPostponeSeconds);
+    const running = this.sessions.running();
+    if (running) {
+      const staleAfter = this.options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+      const silent = Date.now() - running.lastSeenAt;
+      if (silent < staleAfter) {
+        // Another Web Connector is working: "busy", come back when the other one would count as gone.
+        this.sessions.create('busy', ticket);
+        const wait = Math.max(1, Math.ceil((staleAfter - silent) / 1000));
+        return this.withHints([ticket, 'busy'], this.options.busyPostponeSeconds ?? wait);
+      }
+      // Silent too long: its Web Connector crashed. End its session (unanswered jobs become uncertain) and go on.
+      this.log('warn', `Web Connector session silent for ${Math.round(silent / 1000)} s ended (ticket ${running.ticket.slice(0, 8)}…); a new run takes over`);
+      this.sessions.remove(running.ticket);
+      await this.endSession(running.ticket, 'expired');
+      if (this.sessions.running()) {
+        this.sessions.create('busy', ticket);
+        return this.withHints([ticket, 'busy'], this.options.busyPostponeSeconds ?? 5);
+      }
     }
     // Reserve before awaiting, so a concurrent authenticate sees this one and answers "busy".
     const session = this.sessions.create('pending', ticket);

@@ -228,6 +228,9 @@ interface QueryBase extends RequestBase {
 export type QbxmlRequest =
   | (QueryBase & { type: 'CustomerQuery'; data?: ListQuery })
   | (QueryBase & { type: 'ItemQuery'; data?: ListQuery })
+  | (RequestBase & { type: 'VendorQuery'; data?: ListQuery })
+  | (RequestBase & { type: 'EmployeeQuery'; data?: ListQuery })
+  | (RequestBase & { type: 'OtherNameQuery'; data?: ListQuery })
   | (RequestBase & { type: 'TermsQuery'; data?: Omit<ListQuery, 'OwnerID'> })
   | (RequestBase & { type: 'AccountQuery'; data?: Omit<ListQuery, 'OwnerID'> })
   | (QueryBase & { type: 'InvoiceQuery'; data?: InvoiceQuery })

@@ -328,6 +328,10 @@ const RECEIVE_PAYMENT_ADD: readonly FieldSpec[] = [
 export const MESSAGES = {
   CustomerQuery: { rq: 'CustomerQueryRq', iterator: true, fields: listQuery() },
   ItemQuery: { rq: 'ItemQueryRq', iterator: true, fields: listQuery() },
+  // Who else holds a name (3100: names are shared by customers, vendors, employees and other names).
+  VendorQuery: { rq: 'VendorQueryRq', iterator: false, fields: listQuery() },
+  EmployeeQuery: { rq: 'EmployeeQueryRq', iterator: false, fields: listQuery() },
+  OtherNameQuery: { rq: 'OtherNameQueryRq', iterator: false, fields: listQuery() },
   TermsQuery: { rq: 'TermsQueryRq', iterator: false, fields: listQuery({ ownerId: false }) },
   AccountQuery: { rq: 'AccountQueryRq', iterator: false, fields: listQuery({ ownerId: false }) },
   InvoiceQuery: { rq: 'InvoiceQueryRq', iterator: true, fields: txnQuery(true, true) },
