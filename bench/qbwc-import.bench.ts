@@ -33,7 +33,7 @@ import { DesktopCompany } from '../nodes/lib/company/qbwc/desktop-company';
 import { DESKTOP_MIRROR_CODECS } from '../nodes/lib/company/qbwc/desktop-records';
 import { lowerBound, pageRequest, upperBound } from '../nodes/lib/company/qbwc/desktop-requests';
 import { liftResponseText } from '../nodes/lib/company/qbwc/http-body';
-import { mountOnHttpServer } from '../nodes/lib/company/qbwc/http-mount';
+import { mountOnHttpServer } from '../test/support/http-mount';
 import { parseQbxml } from '../nodes/lib/company/qbwc/qbxml';
 import { createQbwcService, type QbwcWorkSource } from '../nodes/lib/company/qbwc/service';
 import { RANK } from '../nodes/lib/jobs';

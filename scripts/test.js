@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every compiled test file (dist/test/**/*.test.js) with Node's built-in test runner.
-// Node 20's `node --test` takes no globs, so the files are listed here. An optional argument
-// narrows the run to paths containing it, e.g. `node scripts/test.js unit/rules`.
+// Node 20's `node --test` takes no globs, so the files are listed here. Optional arguments narrow
+// the run to paths containing any of them, e.g. `node scripts/test.js unit/rules nodes/`.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -9,7 +9,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const testRoot = path.join(path.resolve(root, process.env.QB_BUILD_DIR || 'dist'), 'test');
-const filter = process.argv[2];
+const filters = process.argv.slice(2);
 
 function find(dir) {
   if (!fs.existsSync(dir)) return [];
@@ -19,9 +19,9 @@ function find(dir) {
     return e.name.endsWith('.test.js') ? [p] : [];
   });
 }
-const files = find(testRoot).filter((f) => !filter || f.includes(filter)).sort();
+const files = find(testRoot).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
 if (files.length === 0) {
-  console.error(`no test files found under ${testRoot}${filter ? ` matching "${filter}"` : ''}`);
+  console.error(`no test files found under ${testRoot}${filters.length ? ` matching "${filters.join('", "')}"` : ''}`);
   process.exit(1);
 }
 // A test that hangs fails after 2 minutes instead of stalling CI; a file whose tests are done exits

@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { DesktopCompany, type DesktopCompanyOptions, type SessionSummary } from '../../../nodes/lib/company/qbwc/desktop-company';
-import { mountOnHttpServer } from '../../../nodes/lib/company/qbwc/http-mount';
+import { mountOnHttpServer } from '../../support/http-mount';
 import { createQbwcService, type QbwcService } from '../../../nodes/lib/company/qbwc/service';
 import type { JobSpec } from '../../../nodes/lib/jobs';
 import { RANK, type JobKind } from '../../../nodes/lib/jobs';

@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach } from 'node:test';
 import { createQbwcService, type QbwcService, type QbwcServiceOptions } from '../../../nodes/lib/company/qbwc/service';
-import { mountOnHttpServer } from '../../../nodes/lib/company/qbwc/http-mount';
+import { mountOnHttpServer } from '../../support/http-mount';
 import type { QbwcWorkSource, ReceivedResponse, SendRequestContext, SessionEndReason } from '../../../nodes/lib/company/qbwc/work-source';
 import type { RequestProcessor } from '../../sim/qbwc';
 

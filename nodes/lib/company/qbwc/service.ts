@@ -166,7 +166,7 @@ function requestUrl(req: IncomingMessage): URL {
 
 /**
  * Creates the QuickBooks Web Connector SOAP service. Mount `handler` at the endpoint path, e.g.
- * `app.all('/blubilling/qbwc', service.handler)` on RED.httpNode, or use `mountOnHttpServer`.
+ * `app.all('/blubilling/qbwc', service.handler)` on RED.httpNode (the tests mount it on a plain server: test/support/http-mount).
  */
 export async function createQbwcService(options: QbwcServiceOptions): Promise<QbwcService> {
   const log: QbwcLogger = options.log ?? (() => undefined);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { QbwcRequestHandler } from './service';
+import type { QbwcRequestHandler } from '../../nodes/lib/company/qbwc/service';
 
 /**
  * Routes requests for `path` (exact, with or without a trailing slash, any query) on a plain
