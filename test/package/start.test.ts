@@ -78,3 +78,26 @@ describe('npm start reads a .env file', () => {
     }
   });
 });
+
+describe('.env.example', () => {
+  it('lists every variable the README documents, and parses as a .env file', () => {
+    const example = fs.readFileSync(path.join(root, '.env.example'), 'utf8');
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const documented = new Set([...readme.matchAll(/^\| `((?:QB|QBO|QBWC|DEMO)_[A-Z0-9_]+|PORT|HOST)`/gm)].map((m) => m[1]));
+    for (const [, group] of readme.matchAll(/^\| `((?:QB|QBO|QBWC)_[A-Z_]+)`, `((?:QB|QBO|QBWC)_[A-Z_]+)`/gm)) documented.add(group!);
+    assert.ok(documented.size > 20, [...documented].join(' '));
+    const listed = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
+    assert.deepEqual([...documented].filter((v) => !listed.has(v)), []);
+    const file = path.join(tmp.dir, 'example.env');
+    fs.writeFileSync(file, example);
+    const saved = { ...process.env };
+    try {
+      process.loadEnvFile(file);
+      assert.equal(process.env.QBO_ENVIRONMENT, 'sandbox');
+      assert.equal(process.env.QBWC_PUBLIC_URL, 'http://localhost:1880');
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  });
+});

@@ -32,9 +32,9 @@ function stackOf(app: ExpressApp): RouterLayer[] | undefined {
 }
 
 /**
- * Node-RED's admin app answers every preflight under its root with `Access-Control-Allow-Origin: *`,
- * and with both roots at `/` that covers the flows' endpoints too. A layer placed before that CORS
- * layer sends a guarded endpoint's requests straight on to the HTTP nodes' app (`next('router')`),
+ * Node-RED 4's admin app answers every preflight under its root with `Access-Control-Allow-Origin: *`,
+ * and with both roots at `/` that covers the flows' endpoints too; Node-RED 4 and 5 both parse every
+ * JSON body under that root. A layer placed before that CORS layer (else before the JSON parser) sends a guarded endpoint's requests straight on to the HTTP nodes' app (`next('router')`),
  * where the perimeter answers them (and the editor's JSON parser never reads their bodies). Without access to the router's stack (another Express) the
  * perimeter still takes the header off and refuses the cross-site request itself.
  */
@@ -43,7 +43,8 @@ function passGuardedPastAdminCors(runtimeAdmin: ExpressApp, perimeter: Perimeter
   let admin: ExpressApp | undefined = runtimeAdmin;
   let corsAt = -1;
   for (let hops = 0; admin && hops < 3; hops++, admin = admin.parent) {
-    corsAt = stackOf(admin)?.findIndex((l) => l.name === 'corsMiddleware') ?? -1;
+    // Node-RED 4 puts a CORS layer first; Node-RED 5 has none, and its JSON parser comes first.
+    corsAt = stackOf(admin)?.findIndex((l) => l.name === 'corsMiddleware' || l.name === 'jsonParser') ?? -1;
     if (corsAt >= 0) break;
   }
   const stack = admin && stackOf(admin);
