@@ -1,4 +1,4 @@
-import { defaultRule, listDefaultRules, testRule } from '../rules';
+import { SandboxBusyError, defaultRule, listDefaultRules, testRuleIsolated } from '../rules';
 import type { Company, MirrorEntity } from '../company/types';
 import type { NodeAPI, RequestLike, ResponseLike } from './types';
 
@@ -28,7 +28,7 @@ const MAX_SAMPLE_BYTES = 1024 * 1024;
  * - `GET  /qbsync/rules/:name`  one default rule;
  * - `POST /qbsync/rules/test`   `{name?, expression, sample}` → `{ok, result}` or `{ok:false, error}`:
  *   the editor's Test button, run server-side with the same JSONata, limits and helper functions
- *   as production.
+ *   as production, in a worker thread (heap limit, wall-clock, one at a time; 429 while busy).
  */
 export function registerAdminRoutes(RED: NodeAPI): void {
   if (registered.has(RED.httpAdmin as object)) return;
@@ -108,9 +108,13 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       }
     }
     const name = typeof body.name === 'string' && body.name ? body.name : 'rule under test';
-    testRule(name, body.expression, sample).then(
+    // in a worker thread with a heap limit and a wall-clock, one test at a time (see rules/sandbox.ts)
+    testRuleIsolated(name, body.expression, sample).then(
       (outcome) => res.json(outcome),
-      (err) => res.status(500).json({ ok: false, error: { message: String((err as Error).message ?? err) } }),
+      (err) =>
+        err instanceof SandboxBusyError
+          ? res.status(429).json({ ok: false, error: { message: err.message, code: err.code } })
+          : res.status(500).json({ ok: false, error: { message: 'the rule test could not run' } }),
     );
   });
 }

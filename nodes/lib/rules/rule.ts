@@ -1,6 +1,8 @@
 import jsonata from 'jsonata';
-import { BAIL, compileFastPath } from './fastpath';
+import { BAIL, MAX_FAST_TEXT, compileFastPath } from './fastpath';
 import { RULE_FUNCTIONS } from './functions';
+import { EVALUATE_EXIT, sizeGuards, textCap, unsafeRegex } from './guards';
+import { LinearRegExp } from './regex';
 
 /** Guardrails applied to every rule so a runaway admin rule fails instead of hanging Node-RED. */
 export interface RuleLimits {
@@ -10,9 +12,14 @@ export interface RuleLimits {
   stack: number;
   /** Longest sequence an evaluation may build (D2015 past it). */
   sequence: number;
+  /**
+   * Longest string (characters) one step of an evaluation may build: `$pad`, `$join` and `$string`
+   * refuse before building more, and any step whose result is longer fails (QB_TEXT_LIMIT).
+   */
+  text: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<RuleLimits> = Object.freeze({ timeout: 1000, stack: 300, sequence: 1_000_000 });
+export const DEFAULT_LIMITS: Readonly<RuleLimits> = Object.freeze({ timeout: 1000, stack: 300, sequence: 1_000_000, text: 1_000_000 });
 
 /** How a rule is run, beside its limits. */
 export interface RuleOptions {
@@ -83,14 +90,31 @@ export class Rule {
       throw new RuleError(`Rule "${name}" is longer than ${MAX_RULE_LENGTH} characters`, name);
     }
     try {
-      this.expression = jsonata(source, { timeout: limits.timeout, stack: limits.stack, sequence: limits.sequence });
+      this.expression = jsonata(source, {
+        timeout: limits.timeout,
+        stack: limits.stack,
+        sequence: limits.sequence,
+        // every regex literal runs on the linear-time engine (see regex.ts)
+        RegexEngine: LinearRegExp as unknown as RegExpConstructor,
+      } as Parameters<typeof jsonata>[1]);
     } catch (failure) {
       throw toRuleError(name, 'syntax', failure);
     }
+    const regex = unsafeRegex(this.expression.ast());
+    if (regex) {
+      const where = typeof regex.position === 'number' ? ` at position ${regex.position}` : '';
+      throw new RuleError(`Rule "${name}" is refused${where}: ${regex.reason}`, name, 'QB_UNSAFE_REGEX', regex.position);
+    }
     for (const fn of RULE_FUNCTIONS) this.expression.registerFunction(fn.name, fn.implementation, fn.signature);
+    if (limits.text > 0) {
+      for (const fn of sizeGuards(limits.text)) this.expression.registerFunction(fn.name, fn.implementation, fn.signature);
+      this.expression.assign(EVALUATE_EXIT as unknown as string, textCap(limits.text));
+    }
     // JSONata's path evaluation builds one-item sequences, which a `sequence` limit below 1 refuses.
     const sequenceOk = !limits.sequence || limits.sequence >= 1;
-    if (options.fastPath !== false && sequenceOk) {
+    // the fast path hands strings longer than MAX_FAST_TEXT to JSONata; a lower text limit needs JSONata throughout
+    const textOk = !limits.text || limits.text >= MAX_FAST_TEXT;
+    if (options.fastPath !== false && sequenceOk && textOk) {
       this.fast = compileFastPath(this.expression.ast(), { maxDepth: limits.stack });
     }
   }

@@ -1,0 +1,191 @@
+/**
+ * Guards that keep a rule's memory and time bounded on the main thread, beside JSONata's own limits
+ * (timeout, stack, sequence):
+ *  - `unsafeRegex` walks the AST when a rule compiles and finds the first regex literal `regex.ts`
+ *    refuses (or the linear-time engine cannot compile);
+ *  - `sizeGuards` are replacements for the built-ins that can build a large string from a small input
+ *    (`$pad` by its width, `$join` by its separator, `$string` of a value that repeats one big string):
+ *    each checks the size of what it would build before building it;
+ *  - `textCap` is the evaluate exit hook: any step whose result is a string longer than the limit
+ *    (concatenation with `&` doubling a string, `$replace`, ...) fails the evaluation at once.
+ */
+import jsonata from 'jsonata';
+import { compileLinear, regexProblem } from './regex';
+
+/** An error a guard raises inside an evaluation; `Rule` turns it into a `RuleError` naming the rule. */
+export interface GuardFailure {
+  code: string;
+  message: string;
+  position?: number;
+}
+
+/** The code of a failure for a string longer than the rule's `text` limit. */
+export const TEXT_LIMIT_CODE = 'QB_TEXT_LIMIT';
+
+function tooLong(what: string, size: number, limit: number, position?: number): GuardFailure {
+  return {
+    code: TEXT_LIMIT_CODE,
+    message: `${what} would be ${Math.round(size).toLocaleString('en-US')} characters long, more than the rule limit of ${limit.toLocaleString('en-US')}`,
+    position,
+  };
+}
+
+interface AstNode {
+  type?: string;
+  value?: unknown;
+  position?: number;
+  [key: string]: unknown;
+}
+
+/** The first regex literal of the AST that is refused: its position in the rule and why. */
+export function unsafeRegex(ast: unknown): { position?: number; reason: string } | null {
+  const seen = new Set<unknown>();
+  const walk = (node: unknown): { position?: number; reason: string } | null => {
+    if (!node || typeof node !== 'object' || seen.has(node)) return null;
+    seen.add(node);
+    if (Array.isArray(node)) {
+      for (const child of node) {
+        const found = walk(child);
+        if (found) return found;
+      }
+      return null;
+    }
+    const n = node as AstNode;
+    if (n.type === 'regex' && n.value instanceof RegExp) {
+      const problem = regexProblem(n.value.source);
+      if (problem) return { position: n.position, reason: `${problem.reason} (/${n.value.source}/ at character ${problem.offset + 1})` };
+      try {
+        compileLinear(n.value.source, n.value.flags);
+      } catch (err) {
+        return { position: n.position, reason: `the regular expression /${n.value.source}/ is not supported: ${(err as Error).message}` };
+      }
+      return null;
+    }
+    for (const [key, child] of Object.entries(n)) {
+      if (key === 'value' && n.type !== 'unary') continue;
+      const found = walk(child);
+      if (found) return found;
+    }
+    return null;
+  };
+  return walk(ast);
+}
+
+/**
+ * The size of the JSON text of `value`, counted until it passes `limit` (then any number above it).
+ * Strings count their length; functions count nothing (JSONata writes them as "").
+ */
+export function textSize(value: unknown, limit: number): number {
+  let total = 0;
+  const stack: unknown[] = [value];
+  while (stack.length && total <= limit) {
+    const v = stack.pop();
+    if (typeof v === 'string') total += v.length + 2;
+    else if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) total += 24;
+    else if (Array.isArray(v)) {
+      total += 2 + v.length;
+      for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
+    } else if (typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (o._jsonata_function === true || o._jsonata_lambda === true) continue;
+      total += 2;
+      for (const key of Object.keys(o)) {
+        total += key.length + 4;
+        stack.push(o[key]);
+      }
+    }
+  }
+  return total;
+}
+
+interface BuiltinDefinition {
+  implementation: (...args: any[]) => unknown;
+  signature: { definition: string };
+}
+
+/** JSONata's signatures of the built-ins replaced here (a unit test checks them against JSONata's own). */
+export const GUARDED_SIGNATURES = { pad: '<s-ns?:s>', join: '<a<s>s?:s>', string: '<x-b?:s>' } as const;
+type GuardedName = keyof typeof GUARDED_SIGNATURES;
+
+let loaded: Record<GuardedName, BuiltinDefinition> | null = null;
+
+/**
+ * JSONata's own `$pad`, `$join` and `$string`: the library does not export them, evaluating `$pad`
+ * gives its definition. Loaded once, at module load.
+ */
+export const builtinsReady: Promise<Record<GuardedName, BuiltinDefinition>> = (async () => {
+  const out = {} as Record<GuardedName, BuiltinDefinition>;
+  for (const name of Object.keys(GUARDED_SIGNATURES) as GuardedName[]) {
+    out[name] = (await jsonata(`$${name}`).evaluate({})) as BuiltinDefinition;
+  }
+  loaded = out;
+  return out;
+})();
+
+/** Calls JSONata's original built-in (at once when loaded, else once it is: JSONata awaits results). */
+function original(name: GuardedName, self: unknown, args: unknown[]): unknown {
+  if (loaded) return loaded[name].implementation.apply(self, args);
+  return builtinsReady.then((b) => b[name].implementation.apply(self, args));
+}
+
+/** A replacement built-in: its name, its JSONata signature and its implementation. */
+export interface GuardedBuiltin {
+  name: string;
+  signature: string;
+  implementation: (...args: any[]) => unknown;
+}
+
+/**
+ * `$pad`, `$join` and `$string` refusing to build a string longer than `limit` characters; the rest
+ * of their behaviour is JSONata's own (the originals are called).
+ */
+export function sizeGuards(limit: number): GuardedBuiltin[] {
+  return [
+    {
+      name: 'pad',
+      signature: GUARDED_SIGNATURES.pad,
+      implementation(this: unknown, str: unknown, width: number, char?: string) {
+        if (typeof width === 'number' && Math.abs(width) > limit) throw tooLong('$pad', Math.abs(width), limit);
+        return original('pad', this, [str, width, char]);
+      },
+    },
+    {
+      name: 'join',
+      signature: GUARDED_SIGNATURES.join,
+      implementation(this: unknown, strs: unknown, separator?: string) {
+        if (Array.isArray(strs)) {
+          let size = typeof separator === 'string' ? separator.length * Math.max(0, strs.length - 1) : 0;
+          for (const s of strs) if (typeof s === 'string') size += s.length;
+          if (size > limit) throw tooLong('$join', size, limit);
+        }
+        return original('join', this, [strs, separator]);
+      },
+    },
+    {
+      name: 'string',
+      signature: GUARDED_SIGNATURES.string,
+      implementation(this: unknown, arg: unknown, prettify?: boolean) {
+        if (arg !== null && typeof arg === 'object') {
+          const size = textSize(arg, limit) * (prettify ? 2 : 1);
+          if (size > limit) throw tooLong('$string', size, limit);
+        }
+        return original('string', this, [arg, prettify]);
+      },
+    },
+  ];
+}
+
+const READS = new Set(['path', 'name', 'variable', 'parent']);
+
+/** The evaluate exit hook: fails the evaluation when a step gives a string longer than `limit`. */
+export function textCap(limit: number): (expr: AstNode, input: unknown, env: unknown, result: unknown) => void {
+  return (expr, _input, _env, result) => {
+    // paths, names and variables only hand over values that exist already (the record's own fields)
+    if (typeof result === 'string' && result.length > limit && !READS.has(expr.type as string)) {
+      throw tooLong('a value', result.length, limit, expr.position);
+    }
+  };
+}
+
+/** The symbol JSONata looks up after each evaluation step. */
+export const EVALUATE_EXIT = Symbol.for('jsonata.__evaluate_exit');
