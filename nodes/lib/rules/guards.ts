@@ -176,13 +176,33 @@ export function sizeGuards(limit: number): GuardedBuiltin[] {
 }
 
 const READS = new Set(['path', 'name', 'variable', 'parent']);
+/** Steps whose string result is new text a function built (counted against the evaluation's total). */
+const BUILDS = new Set(['function', 'apply', 'partial']);
+/** Where the running total of one evaluation is kept: on JSONata's per-evaluation environment. */
+const BUILT = Symbol('qbsync.rules.built');
 
-/** The evaluate exit hook: fails the evaluation when a step gives a string longer than `limit`. */
-export function textCap(limit: number): (expr: AstNode, input: unknown, env: unknown, result: unknown) => void {
-  return (expr, _input, _env, result) => {
+/**
+ * The evaluate exit hook: fails the evaluation when a step gives a string longer than `limit`, or when
+ * the strings function calls have built in this evaluation add up to more than `total` characters.
+ */
+export function textCap(limit: number, total: number): (expr: AstNode, input: unknown, env: unknown, result: unknown) => void {
+  return (expr, _input, env, result) => {
+    if (typeof result !== 'string') return;
+    const type = expr.type as string;
     // paths, names and variables only hand over values that exist already (the record's own fields)
-    if (typeof result === 'string' && result.length > limit && !READS.has(expr.type as string)) {
-      throw tooLong('a value', result.length, limit, expr.position);
+    if (result.length > limit && !READS.has(type)) throw tooLong('a value', result.length, limit, expr.position);
+    if (total > 0 && BUILDS.has(type)) {
+      const base = (env as { base?: Record<symbol, number> }).base;
+      if (!base) return;
+      const built = (base[BUILT] ?? 0) + result.length;
+      base[BUILT] = built;
+      if (built > total) {
+        throw {
+          code: TEXT_LIMIT_CODE,
+          message: `the text built by function calls adds up to more than the rule limit of ${total.toLocaleString('en-US')} characters per evaluation`,
+          position: expr.position,
+        } satisfies GuardFailure;
+      }
     }
   };
 }

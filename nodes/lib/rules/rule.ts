@@ -17,9 +17,11 @@ export interface RuleLimits {
    * refuse before building more, and any step whose result is longer fails (QB_TEXT_LIMIT).
    */
   text: number;
+  /** Characters the function calls of one evaluation may build in all (QB_TEXT_LIMIT past it; 0: no limit). */
+  textTotal: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<RuleLimits> = Object.freeze({ timeout: 1000, stack: 300, sequence: 1_000_000, text: 1_000_000 });
+export const DEFAULT_LIMITS: Readonly<RuleLimits> = Object.freeze({ timeout: 1000, stack: 300, sequence: 1_000_000, text: 1_000_000, textTotal: 10_000_000 });
 
 /** How a rule is run, beside its limits. */
 export interface RuleOptions {
@@ -108,7 +110,7 @@ export class Rule {
     for (const fn of RULE_FUNCTIONS) this.expression.registerFunction(fn.name, fn.implementation, fn.signature);
     if (limits.text > 0) {
       for (const fn of sizeGuards(limits.text)) this.expression.registerFunction(fn.name, fn.implementation, fn.signature);
-      this.expression.assign(EVALUATE_EXIT as unknown as string, textCap(limits.text));
+      this.expression.assign(EVALUATE_EXIT as unknown as string, textCap(limits.text, limits.textTotal));
     }
     // JSONata's path evaluation builds one-item sequences, which a `sequence` limit below 1 refuses.
     const sequenceOk = !limits.sequence || limits.sequence >= 1;
