@@ -1,5 +1,6 @@
 import { messageOf } from '../../errors';
 import { credentialChecker } from './credentials';
+import { LoginThrottle, printableAddress, printableUser, type LoginThrottleOptions } from './login-throttle';
 import { SessionStore, type QbwcSession } from './sessions';
 import type { QbwcWorkSource, SessionEndReason } from './work-source';
 
@@ -20,6 +21,8 @@ export interface QbwcOperationsOptions {
   busyPostponeSeconds?: number;
   /** authenticate entry [3]: MinimumRunEveryNSeconds enforced by the Web Connector. */
   minRunEverySeconds?: number;
+  /** How wrong passwords are slowed down per user name and source address (see login-throttle.ts). */
+  loginThrottle?: Partial<LoginThrottleOptions>;
   log?: QbwcLogger;
 }
 
@@ -53,6 +56,8 @@ export function compareVersions(a: string, b: string): number {
  */
 export class QbwcOperations {
   readonly sessions: SessionStore;
+  /** Failed log-ins per user name and source address. */
+  readonly logins: LoginThrottle;
   private readonly work: QbwcWorkSource;
   private readonly checkCredentials: (user: string, pass: string) => boolean;
   private readonly log: QbwcLogger;
@@ -64,6 +69,7 @@ export class QbwcOperations {
     this.work = options.workSource;
     this.checkCredentials = credentialChecker(options.username, options.password);
     this.log = options.log ?? (() => undefined);
+    this.logins = new LoginThrottle(options.loginThrottle);
     this.sessions = new SessionStore({
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       onExpire: (s) => this.onExpire(s),
@@ -80,14 +86,29 @@ export class QbwcOperations {
     return '';
   }
 
-  async authenticate(user: string, pass: string): Promise<string[]> {
+  /**
+   * `address` is the caller's socket address (the service passes it); wrong passwords are logged with
+   * the user name and address (never the password) and slowed down per pair (`logins`).
+   */
+  async authenticate(user: string, pass: string, address?: string): Promise<string[]> {
     const ticket = SessionStore.newTicket();
-    if (!this.checkCredentials(user, pass)) {
-      this.log('warn', 'Web Connector authentication failed (invalid username or password)');
-      this.rejected.add(ticket);
-      if (this.rejected.size > MAX_REJECTED_TICKETS) this.rejected.delete(this.rejected.values().next().value as string);
-      return [ticket, 'nvu'];
+    const from = printableAddress(address);
+    const who = `user "${printableUser(user)}" from ${from}`;
+    const locked = this.logins.lockedFor(user, from);
+    if (locked.ms > 0) {
+      // locked out: answered as a wrong password without checking it
+      if (locked.firstRefusal) {
+        this.log('warn', `Web Connector log-in for ${who} refused without checking the password: locked out for ${Math.ceil(locked.ms / 1000)} s more after repeated failures`);
+      }
+      return this.rejectLogin(ticket);
     }
+    if (!this.checkCredentials(user, pass)) {
+      const { failures, lockMs } = this.logins.failed(user, from);
+      const lock = lockMs ? `; further attempts are refused for ${Math.ceil(lockMs / 1000)} s` : '';
+      this.log('warn', `Web Connector authentication failed for ${who} (invalid username or password, failure ${failures})${lock}`);
+      return this.rejectLogin(ticket);
+    }
+    this.logins.succeeded(user, from);
     if (this.sessions.running()) {
       this.sessions.create('busy', ticket);
       return this.withHints([ticket, 'busy'], this.options.busyPostponeSeconds);
@@ -212,6 +233,13 @@ export class QbwcOperations {
         return summary || 'OK';
       }
     }
+  }
+
+  /** Answers "nvu" and remembers the ticket (bounded, oldest dropped) so closeConnection names the reason. */
+  private rejectLogin(ticket: string): string[] {
+    this.rejected.add(ticket);
+    if (this.rejected.size > MAX_REJECTED_TICKETS) this.rejected.delete(this.rejected.values().next().value as string);
+    return [ticket, 'nvu'];
   }
 
   getInteractiveURL(): string {
