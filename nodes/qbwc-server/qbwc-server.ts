@@ -60,7 +60,7 @@ export = function (RED: NodeAPI): void {
     let closing = false;
     const ready = (async () => {
       if (!username || !password) throw new Error('qbwc-server: set the Web Connector user name and password (or QBWC_USERNAME and QBWC_PASSWORD)');
-      const store = await acquireStore(dir);
+      const store = await acquireStore(dir, { warn: (m) => node.warn(m) });
       acquired = true;
       if (closing) throw new Error('qbwc-server closed while starting');
       company = new DesktopCompany({

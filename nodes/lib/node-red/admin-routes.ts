@@ -1,3 +1,4 @@
+import { publicMessage } from '../errors';
 import { SandboxBusyError, defaultRule, listDefaultRules, testRuleIsolated } from '../rules';
 import type { Company, MirrorEntity } from '../company/types';
 import type { NodeAPI, RequestLike, ResponseLike } from './types';
@@ -11,7 +12,10 @@ export async function connectionStatus(company: Company): Promise<Record<string,
     const age = await company.mirror.age(entity);
     mirror[entity] = { count: age.count, syncedAt: age.syncedAt?.toISOString(), ageSeconds: age.ageMs === undefined ? undefined : Math.round(age.ageMs / 1000) };
   }
-  return { edition: company.edition, ...company.status(), mirror };
+  const status = company.status();
+  // the store's corrupt lines kept aside (file names and line numbers only), for the connection dialog
+  const store = { quarantined: company.quarantined() };
+  return { edition: company.edition, ...status, ...(status.message ? { message: publicMessage(status.message) } : {}), mirror, store };
 }
 
 /** Root of this package's admin routes (relative: the editor adds httpAdminRoot and the token). */
@@ -46,7 +50,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
   RED.httpAdmin.get(`${ADMIN_ROOT}/connections/:id/status`, connRead, (req: RequestLike, res: ResponseLike) => {
     companyOf(req.params.id)
       .then(async (company) => (company ? res.json(await connectionStatus(company)) : res.status(404).json({ error: 'deploy this connection first' })))
-      .catch((err: Error) => res.status(409).json({ error: err.message }));
+      .catch((err: Error) => res.status(409).json({ error: publicMessage(err) }));
   });
   RED.httpAdmin.post(`${ADMIN_ROOT}/connections/:id/resync`, connWrite, (req: RequestLike, res: ResponseLike) => {
     companyOf(req.params.id)
@@ -55,7 +59,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
         await company.resync({ full: req.query.full === 'true' });
         res.json(await connectionStatus(company));
       })
-      .catch((err: Error) => res.status(409).json({ error: err.message }));
+      .catch((err: Error) => res.status(409).json({ error: publicMessage(err) }));
   });
 
   // Resolve a duplicate match by hand: link an app record to a QuickBooks record (or unlink it).
@@ -73,7 +77,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
         company.emit('linked', { kind, appId });
         res.json({ kind, appId, linkedQbId: doc.linkedQbId ?? null });
       })
-      .catch((err: Error & { code?: string }) => res.status(err.code === 'QB_NOT_FOUND' ? 404 : 409).json({ error: err.message }));
+      .catch((err: Error & { code?: string }) => res.status(err.code === 'QB_NOT_FOUND' ? 404 : 409).json({ error: publicMessage(err) }));
   });
 
   RED.httpAdmin.get(`${ADMIN_ROOT}/rules`, read, (_req: RequestLike, res: ResponseLike) => {
@@ -84,7 +88,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     try {
       res.json(defaultRule(req.params.name));
     } catch (err) {
-      res.status(404).json({ error: (err as Error).message });
+      res.status(404).json({ error: publicMessage(err) });
     }
   });
 

@@ -1,13 +1,15 @@
-import { toError } from '../errors';
+import { redactPaths, toError } from '../errors';
 import type { DoneFn, NodeMessage, RuntimeNode, SendFn } from './types';
 
 /**
  * The one error funnel for input handlers: the failure becomes a real `Error`, the node shows a red
  * status with a short reason, and `done(err)` hands it to Catch nodes (never also `node.error`, which
- * would fire Catch twice).
+ * would fire Catch twice). File-system paths are taken out of the message (`redactPaths`).
  */
 export function failInput(node: RuntimeNode, done: DoneFn, failure: unknown, statusText?: string): void {
   const err = toError(failure);
+  // what reaches Catch nodes (and so the flows' HTTP answers) never says where files are
+  err.message = redactPaths(err.message);
   node.status({ fill: 'red', shape: 'ring', text: statusText ?? shortReason(err) });
   done(err);
 }
