@@ -92,6 +92,7 @@ export function attachCompany(
     showState(company.status());
     const kept = company.quarantined();
     if (kept.length) {
+      node.status(quarantineStatus(company) as NonNullable<ReturnType<typeof quarantineStatus>>); // until the connection's state changes
       const files = kept.map((q) => q.quarantineFile).join(', ');
       node.warn(RED._(STORE_QUARANTINE_WARNING[company.edition], { count: kept.reduce((n, q) => n + q.count, 0), files }));
     }
