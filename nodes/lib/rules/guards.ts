@@ -7,7 +7,10 @@
  *    (`$pad` by its width, `$join` by its separator, `$string` of a value that repeats one big string):
  *    each checks the size of what it would build before building it;
  *  - `textCap` is the evaluate exit hook: any step whose result is a string longer than the limit
- *    (concatenation with `&` doubling a string, `$replace`, ...) fails the evaluation at once.
+ *    (concatenation with `&` doubling a string, `$replace`, ...) fails the evaluation at once, and an
+ *    object or array about to be turned into text by `&` (marked by `markConcatOperands` when the rule
+ *    compiles) is measured first, like `$string`'s argument;
+ *  - `$eval` is not available in rules: it would compile an expression at run time, past these checks.
  */
 import jsonata from 'jsonata';
 import { compileLinear, regexProblem } from './regex';
@@ -135,6 +138,15 @@ export interface GuardedBuiltin {
   implementation: (...args: any[]) => unknown;
 }
 
+/** `$eval`, replaced in rules by a function that refuses (it would compile an unchecked expression). */
+export const NO_EVAL: GuardedBuiltin = {
+  name: 'eval',
+  signature: '<sx?:x>',
+  implementation() {
+    throw { code: 'QB_NO_EVAL', message: '$eval is not available in rules; write the expression itself' } satisfies GuardFailure;
+  },
+};
+
 /**
  * `$pad`, `$join` and `$string` refusing to build a string longer than `limit` characters; the rest
  * of their behaviour is JSONata's own (the originals are called).
@@ -176,6 +188,27 @@ export function sizeGuards(limit: number): GuardedBuiltin[] {
 }
 
 const READS = new Set(['path', 'name', 'variable', 'parent']);
+/** Marks an AST node whose value `&` turns into text (see `markConcatOperands`). */
+const CONCAT_OPERAND = Symbol('qbsync.rules.concatOperand');
+
+/** Marks the operands of every `&` in the AST, so the exit hook measures an object before `&` writes it out. */
+export function markConcatOperands(ast: unknown): void {
+  const seen = new Set<unknown>();
+  const walk = (node: unknown): void => {
+    if (!node || typeof node !== 'object' || seen.has(node)) return;
+    seen.add(node);
+    if (Array.isArray(node)) {
+      for (const child of node) walk(child);
+      return;
+    }
+    const n = node as AstNode & { [CONCAT_OPERAND]?: boolean };
+    if (n.type === 'binary' && n.value === '&') {
+      for (const side of [n.lhs, n.rhs]) if (side && typeof side === 'object') (side as { [CONCAT_OPERAND]?: boolean })[CONCAT_OPERAND] = true;
+    }
+    for (const [key, child] of Object.entries(n)) if (!(key === 'value' && n.type !== 'unary')) walk(child);
+  };
+  walk(ast);
+}
 /** Steps whose string result is new text a function built (counted against the evaluation's total). */
 const BUILDS = new Set(['function', 'apply', 'partial']);
 /** Where the running total of one evaluation is kept: on JSONata's per-evaluation environment. */
@@ -187,7 +220,13 @@ const BUILT = Symbol('qbsync.rules.built');
  */
 export function textCap(limit: number, total: number): (expr: AstNode, input: unknown, env: unknown, result: unknown) => void {
   return (expr, _input, env, result) => {
-    if (typeof result !== 'string') return;
+    if (typeof result !== 'string') {
+      if (result !== null && typeof result === 'object' && (expr as { [CONCAT_OPERAND]?: boolean })[CONCAT_OPERAND]) {
+        const size = textSize(result, limit);
+        if (size > limit) throw tooLong('a value written out by &', size, limit, expr.position);
+      }
+      return;
+    }
     const type = expr.type as string;
     // paths, names and variables only hand over values that exist already (the record's own fields)
     if (result.length > limit && !READS.has(type)) throw tooLong('a value', result.length, limit, expr.position);

@@ -131,6 +131,19 @@ describe('rules: built-ins cannot build unbounded text', () => {
     await failsWith('($x := $pad("", 900000, "x"); $string([$x, $x]))', 'QB_TEXT_LIMIT');
   });
 
+  it('& measures an object before writing it out (a large string repeated by reference)', async () => {
+    const { value: err, ms, heapMb } = await timed(() => failsWith('($x := $pad("", 900000, "x"); [1..1000].[$x] & "!")', 'QB_TEXT_LIMIT'));
+    assert.match(err.message, /a value written out by & would be/);
+    assert.ok(ms < 2000, `took ${ms} ms`);
+    assert.ok(heapMb < 100, `heap grew ${heapMb.toFixed(1)} MB`);
+    assert.equal(await compileRule('small', '{"a": 1} & "!"').evaluate({}), '{"a":1}!');
+  });
+
+  it('$eval is not available in rules, so no expression escapes the compile-time checks', async () => {
+    await failsWith('$eval(\'$contains("aaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /^(a+)+$/)\')', 'QB_NO_EVAL');
+    await failsWith('($e := $eval; $e("1 + 1"))', 'QB_NO_EVAL');
+  });
+
   it('many function results add up to the per-evaluation total', async () => {
     const { value: err, heapMb } = await timed(() => failsWith('[1..1000000].{"a": $pad("", 100000)}', 'QB_TEXT_LIMIT'));
     assert.match(err.message, /adds up to more than the rule limit of 10,000,000 characters per evaluation/);
