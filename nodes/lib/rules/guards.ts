@@ -107,7 +107,7 @@ interface BuiltinDefinition {
 }
 
 /** JSONata's signatures of the built-ins replaced here (a unit test checks them against JSONata's own). */
-export const GUARDED_SIGNATURES = { pad: '<s-ns?:s>', join: '<a<s>s?:s>', string: '<x-b?:s>' } as const;
+export const GUARDED_SIGNATURES = { pad: '<s-ns?:s>', join: '<a<s>s?:s>', string: '<x-b?:s>', distinct: '<x:x>' } as const;
 type GuardedName = keyof typeof GUARDED_SIGNATURES;
 
 let loaded: Record<GuardedName, BuiltinDefinition> | null = null;
@@ -137,6 +137,42 @@ export interface GuardedBuiltin {
   signature: string;
   implementation: (...args: any[]) => unknown;
 }
+
+/**
+ * Most pairwise comparisons `$distinct` may make between values that hold objects or arrays (JSONata
+ * compares each value with every kept one); plain values are de-duplicated in linear time instead.
+ */
+export const MAX_DISTINCT_COMPARISONS = 10_000_000;
+
+/** `$distinct`, without JSONata's quadratic loop for plain values, and bounded for objects. */
+export const GUARDED_DISTINCT: GuardedBuiltin = {
+  name: 'distinct',
+  signature: GUARDED_SIGNATURES.distinct,
+  implementation(this: { createSequence?: () => unknown[] }, arr: unknown) {
+    if (!Array.isArray(arr) || arr.length <= 1) return original('distinct', this, [arr]);
+    let objects = 0;
+    for (const v of arr) if (v !== null && typeof v === 'object') objects++;
+    if (objects === 0) {
+      // === on plain values is JSONata's deep equality for them: keep first occurrences, in order
+      const results = (arr as { sequence?: boolean }).sequence === true && this?.createSequence ? this.createSequence() : [];
+      const seen = new Set<unknown>();
+      for (const v of arr) {
+        if (!seen.has(v)) {
+          seen.add(v);
+          results.push(v);
+        }
+      }
+      return results;
+    }
+    if (arr.length * objects > MAX_DISTINCT_COMPARISONS) {
+      throw {
+        code: 'QB_DISTINCT_LIMIT',
+        message: `$distinct of ${arr.length.toLocaleString('en-US')} values holding ${objects.toLocaleString('en-US')} objects or arrays is more than a rule may compare`,
+      } satisfies GuardFailure;
+    }
+    return original('distinct', this, [arr]);
+  },
+};
 
 /** `$eval`, replaced in rules by a function that refuses (it would compile an unchecked expression). */
 export const NO_EVAL: GuardedBuiltin = {

@@ -112,6 +112,13 @@ export function compileLinear(source: string, flags: string): RE2JS {
   return RE2JS.compile(RE2JS.translateRegExp(source), re2Flags(flags));
 }
 
+/** `LinearRegExp` stopping after `timeoutMs` of matching (a rule's time limit). */
+export function linearRegExpWithin(timeoutMs: number): typeof LinearRegExp {
+  return class extends LinearRegExp {
+    protected override readonly timeoutMs = timeoutMs;
+  };
+}
+
 /** Raised inside an evaluation when a regex call would do more work than `MAX_REGEX_WORK`. */
 export class RegexWorkError extends Error {
   readonly code = 'QB_REGEX_WORK';
@@ -125,6 +132,9 @@ export class LinearRegExp {
   lastIndex = 0;
   private readonly re: RE2JS;
   private readonly size: number;
+  private readonly started = Date.now();
+  /** Milliseconds this regex value may keep matching (JSONata's clock is not checked inside `$match`, `$replace`, ...). */
+  protected readonly timeoutMs: number = 0;
 
   constructor(regex: RegExp) {
     this.re = compileLinear(regex.source, regex.flags);
@@ -133,6 +143,10 @@ export class LinearRegExp {
 
   exec(str: string): (string[] & { index: number; input: string }) | null {
     const from = this.lastIndex;
+    if (this.timeoutMs > 0 && Date.now() - this.started > this.timeoutMs) {
+      // one $match/$replace/$split over very many matches: stop at the rule's time limit
+      throw new RegexWorkError(`a regular expression kept matching for more than ${this.timeoutMs} ms`);
+    }
     if ((str.length - from) * this.size > MAX_REGEX_WORK) {
       throw new RegexWorkError(
         `a regular expression was applied to ${str.length.toLocaleString('en-US')} characters, more than its limit of ` +

@@ -1,8 +1,8 @@
 import jsonata from 'jsonata';
 import { BAIL, MAX_FAST_TEXT, compileFastPath } from './fastpath';
 import { RULE_FUNCTIONS } from './functions';
-import { EVALUATE_EXIT, NO_EVAL, markConcatOperands, sizeGuards, textCap, unsafeRegex } from './guards';
-import { LinearRegExp } from './regex';
+import { EVALUATE_EXIT, GUARDED_DISTINCT, NO_EVAL, markConcatOperands, sizeGuards, textCap, unsafeRegex } from './guards';
+import { linearRegExpWithin } from './regex';
 
 /** Guardrails applied to every rule so a runaway admin rule fails instead of hanging Node-RED. */
 export interface RuleLimits {
@@ -97,7 +97,7 @@ export class Rule {
         stack: limits.stack,
         sequence: limits.sequence,
         // every regex literal runs on the linear-time engine (see regex.ts)
-        RegexEngine: LinearRegExp as unknown as RegExpConstructor,
+        RegexEngine: linearRegExpWithin(limits.timeout) as unknown as RegExpConstructor,
       } as Parameters<typeof jsonata>[1]);
     } catch (failure) {
       throw toRuleError(name, 'syntax', failure);
@@ -108,7 +108,7 @@ export class Rule {
       throw new RuleError(`Rule "${name}" is refused${where}: ${regex.reason}`, name, 'QB_UNSAFE_REGEX', regex.position);
     }
     for (const fn of RULE_FUNCTIONS) this.expression.registerFunction(fn.name, fn.implementation, fn.signature);
-    this.expression.registerFunction(NO_EVAL.name, NO_EVAL.implementation, NO_EVAL.signature);
+    for (const fn of [NO_EVAL, GUARDED_DISTINCT]) this.expression.registerFunction(fn.name, fn.implementation, fn.signature);
     if (limits.text > 0) {
       markConcatOperands(this.expression.ast());
       for (const fn of sizeGuards(limits.text)) this.expression.registerFunction(fn.name, fn.implementation, fn.signature);

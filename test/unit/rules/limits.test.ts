@@ -80,6 +80,12 @@ describe('rules: unsafe regular expressions are refused when the rule compiles',
     assert.match(err.message, /regular expression was applied to 3,000,000 characters/);
   });
 
+  it('one $match/$replace over very many matches stops at the rule\'s time limit instead of running on', async () => {
+    const { value: err, ms } = await timed(() => failsWith('$count($match($pad("", 1000000, "a"), /a/))', 'QB_REGEX_WORK', {}));
+    assert.match(err.message, /kept matching for more than 1000 ms/);
+    assert.ok(ms < 10_000, `took ${ms} ms`);
+  });
+
   it('regex functions keep JSONata\'s results on the linear engine (groups, flags, positions, replace, split)', async () => {
     const rule = compileRule(
       'regex',
@@ -142,6 +148,18 @@ describe('rules: built-ins cannot build unbounded text', () => {
   it('$eval is not available in rules, so no expression escapes the compile-time checks', async () => {
     await failsWith('$eval(\'$contains("aaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /^(a+)+$/)\')', 'QB_NO_EVAL');
     await failsWith('($e := $eval; $e("1 + 1"))', 'QB_NO_EVAL');
+  });
+
+  it('$distinct is linear for plain values and bounded for objects, with JSONata\'s results', async () => {
+    const { value: count, ms } = await timed(() => compileRule('distinct', '$count($distinct($append([1..500000], [1..500000])))').evaluate({}));
+    assert.equal(count, 500_000);
+    assert.ok(ms < 5000, `took ${ms} ms`); // JSONata's own loop: over 10^11 comparisons
+    for (const src of ['$distinct([1, "1", 2, 1, true, null, null, "a", "a", 2.5])', '$distinct([{"a":1},{"a":1},1,1,[1],[1]])', '$distinct(x)', '$distinct(7)']) {
+      const input = { x: [3, 3, 4] };
+      assert.deepEqual(await compileRule('d', src).evaluate(input), JSON.parse(JSON.stringify(await jsonata(src).evaluate(input))), src);
+    }
+    const err = await failsWith('$distinct([1..20000].{"a": $ % 5})', 'QB_DISTINCT_LIMIT');
+    assert.match(err.message, /\$distinct of 20,000 values holding 20,000 objects/);
   });
 
   it('many function results add up to the per-evaluation total', async () => {
