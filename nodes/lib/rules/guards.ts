@@ -107,7 +107,7 @@ interface BuiltinDefinition {
 }
 
 /** JSONata's signatures of the built-ins replaced here (a unit test checks them against JSONata's own). */
-export const GUARDED_SIGNATURES = { pad: '<s-ns?:s>', join: '<a<s>s?:s>', string: '<x-b?:s>', distinct: '<x:x>' } as const;
+export const GUARDED_SIGNATURES = { pad: '<s-ns?:s>', join: '<a<s>s?:s>', string: '<x-b?:s>', distinct: '<x:x>', sort: '<af?:a>' } as const;
 type GuardedName = keyof typeof GUARDED_SIGNATURES;
 
 let loaded: Record<GuardedName, BuiltinDefinition> | null = null;
@@ -173,6 +173,61 @@ export const GUARDED_DISTINCT: GuardedBuiltin = {
     return original('distinct', this, [arr]);
   },
 };
+
+/**
+ * `$sort` as JSONata sorts (the same top-down merge sort: the same split, `comparator(left, right)`
+ * true takes the right one first, so the same order for any comparator), but merging by index: JSONata's
+ * own merge copies the rest of an array at every step and keeps every copy until the sort ends
+ * (measured: 20,000 numbers took 2.7 s and 450 MB, 100,000 exhausted a 1 GB heap).
+ */
+export const GUARDED_SORT: GuardedBuiltin = {
+  name: 'sort',
+  signature: GUARDED_SIGNATURES.sort,
+  implementation(this: unknown, arr: unknown, comparator?: (a: unknown, b: unknown) => unknown) {
+    if (!Array.isArray(arr) || arr.length <= 1) return original('sort', this, [arr, comparator]);
+    if (comparator === undefined) {
+      const numbers = arr.every((v) => typeof v === 'number');
+      if (!numbers && !arr.every((v) => typeof v === 'string')) return original('sort', this, [arr, comparator]); // JSONata's D3070
+      return mergeSortSync(arr as Array<number | string>);
+    }
+    return mergeSortAsync(arr, comparator);
+  },
+};
+
+function mergeSortSync<T extends number | string>(arr: T[]): T[] {
+  const sort = (from: number, to: number): T[] => {
+    if (to - from <= 1) return arr.slice(from, to);
+    const middle = from + Math.floor((to - from) / 2);
+    const left = sort(from, middle);
+    const right = sort(middle, to);
+    const out = new Array<T>(left.length + right.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < left.length && j < right.length) out[k++] = left[i] > right[j] ? right[j++] : left[i++];
+    while (i < left.length) out[k++] = left[i++];
+    while (j < right.length) out[k++] = right[j++];
+    return out;
+  };
+  return sort(0, arr.length);
+}
+
+async function mergeSortAsync(arr: unknown[], comparator: (a: unknown, b: unknown) => unknown): Promise<unknown[]> {
+  const sort = async (from: number, to: number): Promise<unknown[]> => {
+    if (to - from <= 1) return arr.slice(from, to);
+    const middle = from + Math.floor((to - from) / 2);
+    const left = await sort(from, middle);
+    const right = await sort(middle, to);
+    const out: unknown[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < left.length && j < right.length) out.push((await comparator(left[i], right[j])) ? right[j++] : left[i++]);
+    while (i < left.length) out.push(left[i++]);
+    while (j < right.length) out.push(right[j++]);
+    return out;
+  };
+  return sort(0, arr.length);
+}
 
 /** `$eval`, replaced in rules by a function that refuses (it would compile an unchecked expression). */
 export const NO_EVAL: GuardedBuiltin = {

@@ -1,7 +1,7 @@
 import jsonata from 'jsonata';
 import { BAIL, MAX_FAST_TEXT, compileFastPath } from './fastpath';
 import { RULE_FUNCTIONS } from './functions';
-import { EVALUATE_EXIT, GUARDED_DISTINCT, NO_EVAL, markConcatOperands, sizeGuards, textCap, unsafeRegex } from './guards';
+import { EVALUATE_EXIT, GUARDED_DISTINCT, GUARDED_SORT, NO_EVAL, markConcatOperands, sizeGuards, textCap, unsafeRegex } from './guards';
 import { linearRegExpWithin } from './regex';
 
 /** Guardrails applied to every rule so a runaway admin rule fails instead of hanging Node-RED. */
@@ -108,7 +108,7 @@ export class Rule {
       throw new RuleError(`Rule "${name}" is refused${where}: ${regex.reason}`, name, 'QB_UNSAFE_REGEX', regex.position);
     }
     for (const fn of RULE_FUNCTIONS) this.expression.registerFunction(fn.name, fn.implementation, fn.signature);
-    for (const fn of [NO_EVAL, GUARDED_DISTINCT]) this.expression.registerFunction(fn.name, fn.implementation, fn.signature);
+    for (const fn of [NO_EVAL, GUARDED_DISTINCT, GUARDED_SORT]) this.expression.registerFunction(fn.name, fn.implementation, fn.signature);
     if (limits.text > 0) {
       markConcatOperands(this.expression.ast());
       for (const fn of sizeGuards(limits.text)) this.expression.registerFunction(fn.name, fn.implementation, fn.signature);
