@@ -78,23 +78,26 @@ export function unsafeRegex(ast: unknown): { position?: number; reason: string }
  * The size of the JSON text of `value`, counted until it passes `limit` (then any number above it).
  * Strings count their length; functions count nothing (JSONata writes them as "").
  */
-export function textSize(value: unknown, limit: number): number {
+export function textSize(value: unknown, limit: number, pretty = false): number {
   let total = 0;
-  const stack: unknown[] = [value];
+  // with `pretty`, every value starts a line indented by two spaces per level
+  const stack: Array<[unknown, number]> = [[value, 0]];
   while (stack.length && total <= limit) {
-    const v = stack.pop();
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (pretty) total += 2 * depth + 1;
     if (typeof v === 'string') total += v.length + 2;
-    else if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) total += 24;
+    else if (typeof v === 'number') total += String(v).length + 2; // JSONata may write up to 15 significant digits
+    else if (typeof v === 'boolean' || v === null || v === undefined) total += 5;
     else if (Array.isArray(v)) {
       total += 2 + v.length;
-      for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], depth + 1]);
     } else if (typeof v === 'object') {
       const o = v as Record<string, unknown>;
       if (o._jsonata_function === true || o._jsonata_lambda === true) continue;
       total += 2;
       for (const key of Object.keys(o)) {
         total += key.length + 4;
-        stack.push(o[key]);
+        stack.push([o[key], depth + 1]);
       }
     }
   }
@@ -107,7 +110,7 @@ interface BuiltinDefinition {
 }
 
 /** JSONata's signatures of the built-ins replaced here (a unit test checks them against JSONata's own). */
-export const GUARDED_SIGNATURES = { pad: '<s-ns?:s>', join: '<a<s>s?:s>', string: '<x-b?:s>', distinct: '<x:x>', sort: '<af?:a>' } as const;
+export const GUARDED_SIGNATURES = { pad: '<s-ns?:s>', join: '<a<s>s?:s>', string: '<x-b?:s>', distinct: '<x:x>', sort: '<af?:a>', clone: '<(oa)-:o>' } as const;
 type GuardedName = keyof typeof GUARDED_SIGNATURES;
 
 let loaded: Record<GuardedName, BuiltinDefinition> | null = null;
@@ -239,7 +242,7 @@ export const NO_EVAL: GuardedBuiltin = {
 };
 
 /**
- * `$pad`, `$join` and `$string` refusing to build a string longer than `limit` characters; the rest
+ * `$pad`, `$join`, `$string` and `$clone` refusing to build a string longer than `limit` characters; the rest
  * of their behaviour is JSONata's own (the originals are called).
  */
 export function sizeGuards(limit: number): GuardedBuiltin[] {
@@ -265,11 +268,23 @@ export function sizeGuards(limit: number): GuardedBuiltin[] {
       },
     },
     {
+      // a JSON round trip; the transform operator (`~> |...|...|`) clones through it too
+      name: 'clone',
+      signature: GUARDED_SIGNATURES.clone,
+      implementation(this: unknown, arg: unknown) {
+        if (arg !== null && typeof arg === 'object') {
+          const size = textSize(arg, limit);
+          if (size > limit) throw tooLong('$clone (or a transform) of a value', size, limit);
+        }
+        return original('clone', this, [arg]);
+      },
+    },
+    {
       name: 'string',
       signature: GUARDED_SIGNATURES.string,
       implementation(this: unknown, arg: unknown, prettify?: boolean) {
         if (arg !== null && typeof arg === 'object') {
-          const size = textSize(arg, limit) * (prettify ? 2 : 1);
+          const size = textSize(arg, limit, prettify === true);
           if (size > limit) throw tooLong('$string', size, limit);
         }
         return original('string', this, [arg, prettify]);
