@@ -11,6 +11,8 @@ import { redactPaths, publicMessage, registerPrivateDir } from '../../../nodes/l
 import { COLLECTIONS, Store } from '../../../nodes/lib/store';
 import { quarantineCorruptLines } from '../../../nodes/lib/store/quarantine';
 import { tempDir } from '../../support/tmp';
+import { QbwcOperations } from '../../../nodes/lib/company/qbwc/operations';
+import { FakeWorkSource, PASSWORD, USER } from '../qbwc/service-helpers';
 
 const tmp = tempDir();
 after(() => tmp.cleanup());
@@ -140,5 +142,27 @@ describe('errors shown to callers carry no file-system paths', () => {
     assert.equal(redactPaths('C:\\Users\\me\\qb\\jobs.db is locked'), 'jobs.db is locked');
     assert.equal(redactPaths('see https://example.com/home/help and POST /bluetrace/items'), 'see https://example.com/home/help and POST /bluetrace/items');
     assert.equal(publicMessage(new Error(`EISDIR: illegal operation on a directory, read '${tmp.dir}/x'`)), "EISDIR: illegal operation on a directory, read 'x'");
+  });
+
+  it('the Web Connector\'s getLastError and closeConnection answers carry no path from a failing store', async () => {
+    const work = new FakeWorkSource(1);
+    const storePath = path.join(tmp.dir, 'wc-store');
+    work.handleResponse = async () => {
+      throw new Error(`EACCES: permission denied, open '${storePath}/jobs.db'`);
+    };
+    work.endSession = async () => {
+      throw new Error(`ENOSPC: no space left on device, write '${storePath}/log.db'`);
+    };
+    const ops = new QbwcOperations({ workSource: work, username: USER, password: PASSWORD });
+    const [ticket, status] = await ops.authenticate(USER, PASSWORD, '127.0.0.1');
+    assert.notEqual(status, 'nvu');
+    assert.ok(await ops.sendRequestXML(ticket, '', '', 'US', 13, 0));
+    assert.equal(await ops.receiveResponseXML(ticket, '<QBXML/>', '', ''), -1);
+    const lastError = ops.getLastError(ticket);
+    assert.match(lastError, /Could not process the response: EACCES: permission denied, open 'jobs\.db'/);
+    const closed = await ops.closeConnection(ticket);
+    assert.match(closed, /the work source reported: ENOSPC: no space left on device, write 'log\.db'/);
+    for (const answer of [lastError, closed]) assert.ok(!answer.includes(tmp.dir), answer);
+    await ops.close();
   });
 });

@@ -1,4 +1,4 @@
-import { messageOf } from '../../errors';
+import { messageOf, publicMessage } from '../../errors';
 import { credentialChecker } from './credentials';
 import { LoginThrottle, printableAddress, printableUser, type LoginThrottleOptions } from './login-throttle';
 import { SessionStore, type QbwcSession } from './sessions';
@@ -155,7 +155,7 @@ export class QbwcOperations {
         qbXMLMinorVersion: minor,
       });
     } catch (err) {
-      session.lastError = `Could not prepare the next request: ${messageOf(err)}`;
+      session.lastError = `Could not prepare the next request: ${publicMessage(err)}`;
       this.log('error', session.lastError);
       return '';
     }
@@ -176,7 +176,7 @@ export class QbwcOperations {
     try {
       ({ percent } = await this.work.handleResponse(ticket, { xml, hresult, message }));
     } catch (err) {
-      session.lastError = `Could not process the response: ${messageOf(err)}`;
+      session.lastError = `Could not process the response: ${publicMessage(err)}`;
       this.log('error', session.lastError);
       return ERROR_PERCENT;
     }
@@ -278,7 +278,7 @@ export class QbwcOperations {
 
   /** The work source failed during authenticate: answer "busy" (try again later) and record why. */
   private async failStart(session: QbwcSession, what: string, err: unknown, begun: boolean): Promise<string[]> {
-    session.lastError = `${what}: ${messageOf(err)}`;
+    session.lastError = `${what}: ${publicMessage(err)}`;
     this.log('error', session.lastError);
     session.phase = 'busy';
     if (begun) await this.endSession(session.ticket, 'error');
@@ -290,7 +290,7 @@ export class QbwcOperations {
       const text = this.work.lastError(ticket);
       return typeof text === 'string' ? text : '';
     } catch (err) {
-      return `Could not read the last error: ${messageOf(err)}`;
+      return `Could not read the last error: ${publicMessage(err)}`;
     }
   }
 
@@ -300,7 +300,7 @@ export class QbwcOperations {
       return typeof summary === 'string' ? summary : '';
     } catch (err) {
       this.log('error', `Ending the session failed: ${messageOf(err)}`);
-      return `Session ended; the work source reported: ${messageOf(err)}`;
+      return `Session ended; the work source reported: ${publicMessage(err)}`;
     }
   }
 
