@@ -13,8 +13,9 @@ export interface RuleLimits {
   /** Longest sequence an evaluation may build (D2015 past it). */
   sequence: number;
   /**
-   * Longest string (characters) one step of an evaluation may build: `$pad`, `$join` and `$string`
-   * refuse before building more, and any step whose result is longer fails (QB_TEXT_LIMIT).
+   * Longest string (characters) one step of an evaluation may build: `$pad`, `$join`, `$string`,
+   * `$clone` and `&` of an object refuse before building more, and any step whose result is longer
+   * fails (QB_TEXT_LIMIT). 0 turns the text guards off (and the fast path stays on).
    */
   text: number;
   /** Characters the function calls of one evaluation may build in all (QB_TEXT_LIMIT past it; 0: no limit). */
@@ -71,8 +72,9 @@ function toRuleError(rule: string, phase: 'syntax' | 'evaluation', failure: unkn
 
 /**
  * A JSONata expression compiled once (per deploy) and evaluated per record. The input document is
- * passed whole to each evaluation; nothing is assigned on the shared expression, so concurrent
- * evaluations cannot see each other's data.
+ * passed whole to each evaluation; what is assigned on the shared expression (helpers, guarded
+ * built-ins, the exit hook of `guards.ts`) holds no data (the hook keeps its per-evaluation count on
+ * JSONata's per-evaluation environment), so concurrent evaluations cannot see each other's data.
  */
 export class Rule {
   private readonly expression: jsonata.Expression;
