@@ -107,9 +107,20 @@ function re2Flags(flags: string): number {
   return f;
 }
 
-/** Compiles a pattern with the linear-time engine; throws the engine's message on failure. */
+/** Compiled patterns by flags and source: JSONata constructs its RegexEngine at every evaluation of a regex literal. */
+const compiled = new Map<string, RE2JS>();
+const MAX_COMPILED = 500;
+
+/** Compiles a pattern with the linear-time engine (cached); throws the engine's message on failure. */
 export function compileLinear(source: string, flags: string): RE2JS {
-  return RE2JS.compile(RE2JS.translateRegExp(source), re2Flags(flags));
+  const key = `${flags}/${source}`;
+  let re = compiled.get(key);
+  if (!re) {
+    re = RE2JS.compile(RE2JS.translateRegExp(source), re2Flags(flags));
+    if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value as string);
+    compiled.set(key, re);
+  }
+  return re;
 }
 
 /** `LinearRegExp` stopping after `timeoutMs` of matching (a rule's time limit). */
