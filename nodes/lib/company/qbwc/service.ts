@@ -137,7 +137,8 @@ function createSoapServer(services: soap.IServices, log: QbwcLogger): Promise<so
       callback: (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(server)),
     });
     server.log = (type: string, data: unknown) => {
-      if (type === 'error') log('warn', `SOAP request rejected: ${messageOf(data).slice(0, 300)}`);
+      // malformed requests are answered with a fault; logged as info so hostile traffic cannot flood the warnings
+      if (type === 'error') log('info', `SOAP request rejected: ${messageOf(data).slice(0, 300)}`);
     };
   });
 }
