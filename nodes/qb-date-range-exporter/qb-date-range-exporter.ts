@@ -111,7 +111,7 @@ export = function (RED: NodeAPI): void {
     const startScheduler = async (company: Company) => {
       if (config.schedule !== true) return;
       const dir = storeDir(RED.settings.userDir);
-      store = { dir, store: await acquireStore(dir) };
+      store = { dir, store: await acquireStore(dir, { warn: (m) => node.warn(m) }) };
       scheduler = new ExportScheduler(store.store, `${company.id}|${node.id}`, {
         periodStart: String(config.periodStart ?? '').trim(),
         every: intSetting(config.every, 1, 1),

@@ -66,7 +66,7 @@ export = function (RED: NodeAPI): void {
 
     const ready = (async () => {
       endpoints(); // a bad environment or URL is reported now, not on the first call
-      const store = await acquireStore(dir);
+      const store = await acquireStore(dir, { warn: (m) => node.warn(m) });
       acquired = true;
       const vault = sharedVault<TokenSet>(store);
       const configuredRealm = fromEnv(config.realmId, 'QBO_REALM_ID');

@@ -65,7 +65,7 @@ export = function (RED: NodeAPI): void {
         const needs = [...(username ? [] : ['QBWC_USERNAME']), ...(password ? [] : ['QBWC_PASSWORD'])];
         throw new NotConfiguredError('qbwc-server: set the Web Connector user name and password (or QBWC_USERNAME and QBWC_PASSWORD)', needs);
       }
-      const store = await acquireStore(dir);
+      const store = await acquireStore(dir, { warn: (m) => node.warn(m) });
       acquired = true;
       if (closing) throw new Error('qbwc-server closed while starting');
       company = new DesktopCompany({
@@ -75,7 +75,8 @@ export = function (RED: NodeAPI): void {
       await company.start();
       service = await createQbwcService({
         workSource: company, username, password, publicUrl: publicUrlOf(config, path), idleTimeoutMs: SESSION_IDLE_MS,
-        log: (level: string, msg: string) => (level === 'error' ? node.warn(msg) : undefined),
+        // failures and failed log-ins (user name and address, never the password) reach the log; session chatter does not
+        log: (level: string, msg: string) => (level === 'info' ? undefined : node.warn(msg)),
       });
       if (closing) throw new Error('qbwc-server closed while starting');
       unmount = mountRoute(RED.httpNode as never, path, service.handler);

@@ -82,4 +82,76 @@ describe('qb-rule node', () => {
     const res = await helper.request().post('/qbsync/rules/test').send({ expression: 'a', sample: '{not json' }).expect(400);
     assert.match(res.body.error.message, /sample is not valid JSON/);
   });
+
+  // Issue 10, item 4: hostile rules on the Test route and on records, in a running Node-RED.
+  const hostile: Array<[string, RegExp]> = [
+    ['$contains("aaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /^(a+)+$/)', /^QB_UNSAFE_REGEX$/],
+    ['$pad("", 5e7, "x")', /^QB_TEXT_LIMIT$/],
+    ['$length($pad("", 2e8, "x"))', /^QB_TEXT_LIMIT$/],
+    ['($f := function($s, $n){ $n = 0 ? $s : $f($s & $s, $n - 1) }; $length($f("x", 40)))', /^QB_TEXT_LIMIT$/],
+  ];
+
+  /** Runs `work` while a timer measures the longest stall of the event loop. */
+  async function withLoopWatch<T>(work: () => Promise<T>): Promise<{ value: T; worstGap: number }> {
+    let worstGap = 0;
+    let last = Date.now();
+    const ticker = setInterval(() => {
+      const now = Date.now();
+      worstGap = Math.max(worstGap, now - last);
+      last = now;
+    }, 10);
+    try {
+      return { value: await work(), worstGap };
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+
+  it('POST /qbsync/rules/test answers each hostile rule with a JSON error naming the rule; the runtime stays responsive', async () => {
+    await helper.load([ruleNode, catchNode], flow({}));
+    const { worstGap } = await withLoopWatch(async () => {
+      for (const [expression, code] of hostile) {
+        const res = await helper.request().post('/qbsync/rules/test').send({ name: 'hostile', expression, sample: '{}' }).expect(200).expect('content-type', /json/);
+        assert.equal(res.body.ok, false, expression);
+        assert.match(res.body.error.code, code, `${expression}: ${JSON.stringify(res.body)}`);
+        assert.match(res.body.error.message, /^Rule "hostile" /);
+        assert.doesNotMatch(JSON.stringify(res.body), /\/work\/|node_modules|at .*\.js:\d+/);
+      }
+    });
+    assert.ok(worstGap < 2000, `the event loop stalled ${worstGap} ms`);
+    const after = await helper.request().post('/qbsync/rules/test').send({ expression: '$normKey(sku)', sample: { sku: ' A ' } }).expect(200);
+    assert.deepEqual(after.body, { ok: true, result: 'a' });
+  });
+
+  it('parallel POST /qbsync/rules/test requests run one at a time: the rest wait or get 429 JSON, none stalls the runtime', async () => {
+    await helper.load([ruleNode, catchNode], flow({}));
+    const slow = '($f := function($n){ $f($n + 1) }; $f(0))'; // runs into the 1 s limit
+    const { value: answers, worstGap } = await withLoopWatch(() =>
+      Promise.all(Array.from({ length: 4 }, (_, i) => helper.request().post('/qbsync/rules/test').send({ name: `p${i}`, expression: slow, sample: {} }))),
+    );
+    for (const res of answers as Array<{ status: number; body: any; headers: Record<string, string> }>) {
+      assert.ok(res.status === 200 || res.status === 429, `status ${res.status}`);
+      assert.match(res.headers['content-type'], /json/);
+      assert.equal(res.body.ok, false);
+      if (res.status === 429) assert.equal(res.body.error.code, 'QB_RULE_TEST_BUSY');
+      else assert.match(res.body.error.code, /^D101[12]$/);
+    }
+    const statuses = (answers as Array<{ status: number }>).map((r) => r.status);
+    assert.ok(statuses.includes(200), `${statuses}`);
+    assert.ok(statuses.includes(429), `four tests of 1 s each cannot all start within the 2 s wait: ${statuses}`);
+    assert.ok(worstGap < 2000, `the event loop stalled ${worstGap} ms`);
+  });
+
+  it('the same hostile rules deployed in a qb-rule node fail each message with an Error at a Catch node', async () => {
+    for (const [expression, code] of hostile) {
+      await helper.load([ruleNode, catchNode], flow({ name: 'hostile', expression }));
+      const caught = nextMessage(helper.getNode('caught'), 5000);
+      helper.getNode('r1').receive({ payload: {} });
+      const msg = await caught;
+      assert.match(msg.error.message, /^RuleError: Rule "hostile" /, expression);
+      // a refused regex fails at deploy (the text carries no code), a size limit fails per message
+      assert.match(msg.error.message, code.test('QB_UNSAFE_REGEX') ? /is refused at position \d+: nested quantifiers/ : /\[QB_TEXT_LIMIT\]$/, expression);
+      await helper.unload();
+    }
+  });
 });

@@ -48,6 +48,9 @@ describe('qbwc-server config node', () => {
     const wc = new WebConnectorSimulator({ url: `http://127.0.0.1:${port}/blubilling/qbwc`, username: 'bb-sync', password: 'wrong', processor: new QbdCompany({}) });
     const result = await wc.runSession();
     assert.equal(result.authStatus, 'nvu');
+    const warned = helper.log().args.map((a) => a[0]).filter((e) => e?.id === 'wc' && e?.level === 30).map((e) => String(e.msg));
+    assert.ok(warned.some((m) => /authentication failed for user "bb-sync" from 127\.0\.0\.1 \(invalid username or password, failure 1\)/.test(m)), warned.join('\n'));
+    assert.ok(!warned.some((m) => m.includes('wrong')), 'never the password');
   });
 
   it('the .qwc route gives the Web Connector file with a stable OwnerID and warns on a plain http public URL', async () => {

@@ -3,7 +3,7 @@ import { type Job, jobRefsIn, Outbox, type WritePayload, type WriteResult } from
 import { ActivityLog } from '../log';
 import { MatchBook, type MatchKind } from '../matching';
 import { Mirror, type MirrorCodecs } from '../mirror';
-import type { Store } from '../store';
+import type { QuarantineReport, Store } from '../store';
 import { EDITION_RULES, type Company, type CompanyStatus, type Edition, type EditionRules, type GeneralSettings } from './types';
 
 /**
@@ -39,6 +39,10 @@ export abstract class BaseCompany extends EventEmitter implements Company {
 
   status(): CompanyStatus {
     return this.current;
+  }
+
+  quarantined(): QuarantineReport[] {
+    return this.store.quarantined();
   }
 
   protected setStatus(status: CompanyStatus): void {

@@ -8,6 +8,7 @@ import type { Job, Outbox, WritePayload } from '../jobs';
 import type { ActivityLog } from '../log';
 import type { MatchBook, MatchKind } from '../matching';
 import type { Mirror, MirrorRecord } from '../mirror';
+import type { QuarantineReport } from '../store';
 
 export type Edition = 'qbo' | 'qbd';
 
@@ -87,4 +88,6 @@ export interface Company extends EventEmitter {
    * shape, using the General settings' accounts (option "create missing … in QuickBooks").
    */
   newRecord(kind: 'item' | 'customer', record: Record<string, unknown>): WritePayload;
+  /** Corrupt lines of the company's store kept aside in quarantine files (empty when all is well). */
+  quarantined(): QuarantineReport[];
 }

@@ -1,3 +1,6 @@
+import os from 'node:os';
+import path from 'node:path';
+
 /**
  * The one error funnel: every failure that reaches a node becomes a real `Error` whose message names
  * what is wrong, so Catch nodes and logs read well and nothing secret leaks.
@@ -41,6 +44,47 @@ export class RequestError extends Error {
   }
 }
 
+/** Folders whose paths never appear in answers beside the usual roots (store folders, the user dir). */
+const privateDirs = new Set<string>();
+
+/** Registers a folder (e.g. a store folder) whose absolute path must never appear in an answer. */
+export function registerPrivateDir(dir: string): void {
+  privateDirs.add(path.resolve(dir));
+}
+
+/** Absolute paths under the usual file-system roots (not inside a URL), on a Windows drive, or file: URLs. */
+const ABSOLUTE_PATH =
+  /file:\/\/[^\s'"`()<>[\]{},;]*|(?<![\w.:/\\-])(?:\/(?:home|root|tmp|var|usr|opt|srv|mnt|media|etc|work|data|app|run|proc|dev|private|Users|Volumes|snap|nix)(?![\w.-])(?:\/[^\s'"`()<>[\]{},;]*)?|[A-Za-z]:\\[^\s'"`()<>[\]{},;]*)/g;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * A message with every file-system path taken out: a path under a registered folder, the home or
+ * temporary folder, the working directory, a usual root (/home, /var, /tmp, ...) or a drive keeps only
+ * its last segment (`'/home/me/.node-red/quickbooks/jobs.db'` → `'jobs.db'`), so callers learn which
+ * file, never where it is.
+ */
+export function redactPaths(text: string): string {
+  let out = text;
+  const dirs = [...privateDirs, os.homedir(), os.tmpdir(), process.cwd()].filter((d) => d && d !== '/').sort((a, b) => b.length - a.length);
+  for (const dir of dirs) {
+    out = out.replace(new RegExp(`(?<![\\w.:/\\\\-])${escapeRegExp(dir)}(?:[\\/]([^\\s'"\`()<>[\\]{},;]*))?`, 'g'), (_m, rest?: string) => lastSegment(rest ?? '') || '…');
+  }
+  return out.replace(ABSOLUTE_PATH, (m) => lastSegment(m) || '…');
+}
+
+function lastSegment(p: string): string {
+  const parts = p.split(/[\\/]+/).filter(Boolean);
+  return parts.length ? parts[parts.length - 1] : '';
+}
+
+/** The message of anything thrown, fit for an answer to a caller: no file-system paths. */
+export function publicMessage(err: unknown): string {
+  return redactPaths(messageOf(err));
+}
+
 /**
  * A connection that cannot work until someone configures it (no tokens yet, no Web Connector
  * password): `code` QB_NOT_CONFIGURED, answered over HTTP as 503.
@@ -70,13 +114,6 @@ export interface HttpErrorAnswer {
 
 const BAD_REQUEST_CODES = new Set(['QB_BAD_REQUEST', 'QB_INVALID_MESSAGE']);
 const NOT_CONNECTED_CODES = new Set(['NOT_CONNECTED', 'RECONNECT_NEEDED', 'QB_NOT_CONFIGURED']);
-/** An absolute file path (POSIX or Windows) inside a message. */
-const FILE_PATH = /(?:[A-Za-z]:\\|\/)(?:[\w.@+-]+[\\/])+[\w.@+-]*/g;
-
-/** A failure's message as it may be shown to a caller: file paths taken out, the error's class name off. */
-export function publicMessage(err: unknown): string {
-  return messageOf(err).replace(FILE_PATH, '<file>').replace(/^[A-Za-z]*Error: /, '');
-}
 
 /** The HTTP status and JSON body a failure answers with (flows' error paths and admin routes). */
 export function httpErrorAnswer(failure: unknown): HttpErrorAnswer {

@@ -1,4 +1,5 @@
-import { defaultRule, listDefaultRules, testRule } from '../rules';
+import { publicMessage } from '../errors';
+import { SandboxBusyError, defaultRule, listDefaultRules, testRuleIsolated } from '../rules';
 import type { Company, MirrorEntity } from '../company/types';
 import { registerPerimeter } from './perimeter';
 import type { NodeAPI, RequestLike, ResponseLike } from './types';
@@ -12,7 +13,10 @@ export async function connectionStatus(company: Company): Promise<Record<string,
     const age = await company.mirror.age(entity);
     mirror[entity] = { count: age.count, syncedAt: age.syncedAt?.toISOString(), ageSeconds: age.ageMs === undefined ? undefined : Math.round(age.ageMs / 1000) };
   }
-  return { edition: company.edition, ...company.status(), mirror };
+  const status = company.status();
+  // the store's corrupt lines kept aside (file names and line numbers only), for the connection dialog
+  const store = { quarantined: company.quarantined() };
+  return { edition: company.edition, ...status, ...(status.message ? { message: publicMessage(status.message) } : {}), mirror, store };
 }
 
 /** Root of this package's admin routes (relative: the editor adds httpAdminRoot and the token). */
@@ -29,7 +33,7 @@ const MAX_SAMPLE_BYTES = 1024 * 1024;
  * - `GET  /qbsync/rules/:name`  one default rule;
  * - `POST /qbsync/rules/test`   `{name?, expression, sample}` → `{ok, result}` or `{ok:false, error}`:
  *   the editor's Test button, run server-side with the same JSONata, limits and helper functions
- *   as production.
+ *   as production, in a worker thread (heap limit, wall-clock, one at a time; 429 while busy).
  */
 export function registerAdminRoutes(RED: NodeAPI): void {
   registerPerimeter(RED);
@@ -48,7 +52,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
   RED.httpAdmin.get(`${ADMIN_ROOT}/connections/:id/status`, connRead, (req: RequestLike, res: ResponseLike) => {
     companyOf(req.params.id)
       .then(async (company) => (company ? res.json(await connectionStatus(company)) : res.status(404).json({ error: 'deploy this connection first' })))
-      .catch((err: Error) => res.status(409).json({ error: err.message }));
+      .catch((err: Error) => res.status(409).json({ error: publicMessage(err) }));
   });
   RED.httpAdmin.post(`${ADMIN_ROOT}/connections/:id/resync`, connWrite, (req: RequestLike, res: ResponseLike) => {
     companyOf(req.params.id)
@@ -57,7 +61,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
         await company.resync({ full: req.query.full === 'true' });
         res.json(await connectionStatus(company));
       })
-      .catch((err: Error) => res.status(409).json({ error: err.message }));
+      .catch((err: Error) => res.status(409).json({ error: publicMessage(err) }));
   });
 
   // Resolve a duplicate match by hand: link an app record to a QuickBooks record (or unlink it).
@@ -75,7 +79,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
         company.emit('linked', { kind, appId });
         res.json({ kind, appId, linkedQbId: doc.linkedQbId ?? null });
       })
-      .catch((err: Error & { code?: string }) => res.status(err.code === 'QB_NOT_FOUND' ? 404 : 409).json({ error: err.message }));
+      .catch((err: Error & { code?: string }) => res.status(err.code === 'QB_NOT_FOUND' ? 404 : 409).json({ error: publicMessage(err) }));
   });
 
   RED.httpAdmin.get(`${ADMIN_ROOT}/rules`, read, (_req: RequestLike, res: ResponseLike) => {
@@ -86,7 +90,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     try {
       res.json(defaultRule(req.params.name));
     } catch (err) {
-      res.status(404).json({ error: (err as Error).message });
+      res.status(404).json({ error: publicMessage(err) });
     }
   });
 
@@ -110,9 +114,13 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       }
     }
     const name = typeof body.name === 'string' && body.name ? body.name : 'rule under test';
-    testRule(name, body.expression, sample).then(
+    // in a worker thread with a heap limit and a wall-clock, one test at a time (see rules/sandbox.ts)
+    testRuleIsolated(name, body.expression, sample).then(
       (outcome) => res.json(outcome),
-      (err) => res.status(500).json({ ok: false, error: { message: String((err as Error).message ?? err) } }),
+      (err) =>
+        err instanceof SandboxBusyError
+          ? res.status(429).json({ ok: false, error: { message: err.message, code: err.code } })
+          : res.status(500).json({ ok: false, error: { message: 'the rule test could not run' } }),
     );
   });
 }

@@ -32,6 +32,26 @@ export function connectionOf(RED: NodeAPI, config: ConnectionConfig): CompanyCon
 
 
 /**
+ * The status a node shows while its connection's store has corrupt lines kept aside (Store.quarantined):
+ * an i18n key of the connection node's own catalog, named with its namespace so every node can show it.
+ */
+export const STORE_QUARANTINE_STATUS: Readonly<Record<Edition, string>> = Object.freeze({
+  qbo: '@qbsync/node-red-quickbooks/qbo-connection:qbo-connection.status.storeQuarantine',
+  qbd: '@qbsync/node-red-quickbooks/qbwc-server:qbwc-server.status.storeQuarantine',
+});
+
+/** The warning logged once per node for it (key beside the status's; `{{count}}` lines). */
+const STORE_QUARANTINE_WARNING: Readonly<Record<Edition, string>> = Object.freeze({
+  qbo: '@qbsync/node-red-quickbooks/qbo-connection:qbo-connection.warn.storeQuarantine',
+  qbd: '@qbsync/node-red-quickbooks/qbwc-server:qbwc-server.warn.storeQuarantine',
+});
+
+/** The yellow warning for a company whose store kept corrupt lines aside, or undefined. */
+export function quarantineStatus(company: Company): { fill: 'yellow'; shape: 'ring'; text: string } | undefined {
+  return company.quarantined().length ? { fill: 'yellow', shape: 'ring', text: STORE_QUARANTINE_STATUS[company.edition] } : undefined;
+}
+
+/**
  * Connects a QuickBooks node to its company: resolves the chosen connection, waits for the company,
  * listens to its events (removed on close) and reports a missing connection as the node's error.
  * Returns a promise of the company that input handlers await.
@@ -47,8 +67,9 @@ export function attachCompany(
   // The connection's state shows on the node while it is not simply connected (BlueTrace: Connecting → Connected).
   let shown: CompanyStatus['state'] | undefined;
   const showState = (s: CompanyStatus) => {
-    // Not connected (or loading): say so. Becoming connected: say so once; the node's own status follows.
-    if (s.state !== 'connected' || s.progress || shown !== 'connected') node.status(statusFor(s, t));
+    // Not connected (or loading): say so. Becoming connected: say so once (or the store's warning); the node's own status follows.
+    const warning = company && s.state === 'connected' && !s.progress ? quarantineStatus(company) : undefined;
+    if (s.state !== 'connected' || s.progress || shown !== 'connected') node.status(warning ?? statusFor(s, t));
     shown = s.state;
   };
   const all: Record<string, (arg: any) => void> = { ...listeners, status: (s: CompanyStatus) => (showState(s), listeners.status?.(s)) };
@@ -56,6 +77,12 @@ export function attachCompany(
     company = await connectionOf(RED, config).whenCompany();
     for (const [event, fn] of Object.entries(all)) company.on(event, fn as (arg: unknown) => void);
     showState(company.status());
+    const kept = company.quarantined();
+    if (kept.length) {
+      node.status(quarantineStatus(company) as NonNullable<ReturnType<typeof quarantineStatus>>); // until the connection's state changes
+      const files = kept.map((q) => q.quarantineFile).join(', ');
+      node.warn(RED._(STORE_QUARANTINE_WARNING[company.edition], { count: kept.reduce((n, q) => n + q.count, 0), files }));
+    }
     return company;
   })();
   attached.catch((err: Error) => {
@@ -96,7 +123,7 @@ export function attachHandler<H>(
       node.status({ fill: 'red', shape: 'ring', text: texts.failed });
       throw err;
     }
-    if (company.status().state === 'connected') node.status({ fill: 'grey', shape: 'ring', text: texts.ready });
+    if (company.status().state === 'connected') node.status(quarantineStatus(company) ?? { fill: 'grey', shape: 'ring', text: texts.ready });
     return handler;
   });
   ready.catch(() => undefined); // reported above (or by attachCompany); each input fails with the reason

@@ -1,4 +1,4 @@
-import { httpErrorAnswer, RequestError, toError } from '../errors';
+import { httpErrorAnswer, redactPaths, RequestError, toError } from '../errors';
 import { MAX_JSON_DEPTH, valueNestingExceeds } from '../http/body';
 import type { DoneFn, NodeMessage, RuntimeNode, SendFn } from './types';
 
@@ -6,10 +6,12 @@ import type { DoneFn, NodeMessage, RuntimeNode, SendFn } from './types';
  * The one error funnel for input handlers: the failure becomes a real `Error`, the node shows a red
  * status (an i18n key), and `done(err)` hands it to Catch nodes (never also `node.error`, which would
  * fire Catch twice). A message that came from an HTTP In node (`msg.res`) also carries the answer the
- * flow sends: `msg.statusCode` and `msg.payload = {error, problems?}` (no stack, no file path).
+ * flow sends: `msg.statusCode` and `msg.payload = {error, problems?}` (no stack, no file path: `redactPaths`).
  */
 export function failInput(node: RuntimeNode, done: DoneFn, failure: unknown, statusText?: string, msg?: NodeMessage): void {
   const err = toError(failure);
+  // what reaches Catch nodes (and so the flows' HTTP answers) never says where files are
+  err.message = redactPaths(err.message);
   node.status({ fill: 'red', shape: 'ring', text: statusText ?? `${node.type}.status.failed` });
   if (msg && msg.res) {
     const answer = httpErrorAnswer(err);

@@ -33,6 +33,12 @@ import { RULE_FUNCTIONS } from './functions';
 /** What a compiled fast path returns for an input it leaves to JSONata. */
 export const BAIL: unique symbol = Symbol('rules.fastpath.bail');
 
+/**
+ * The longest string the fast path handles; longer ones bail, so a rule's `text` limit (at least this)
+ * is applied by JSONata exactly as without the fast path.
+ */
+export const MAX_FAST_TEXT = 1_000_000;
+
 /** A compiled node: evaluates against the rule's input, throws (anything) to bail. */
 type Eval = (input: unknown) => unknown;
 
@@ -77,6 +83,8 @@ function bail(): never {
 function checked(value: unknown): unknown {
   switch (typeof value) {
     case 'string':
+      // longer strings are left to JSONata, whose text limit decides (see guards.ts)
+      return value.length > MAX_FAST_TEXT ? bail() : value;
     case 'boolean':
     case 'undefined':
       return value;
@@ -384,7 +392,7 @@ function compileBinary(node: Node): Compiled | null {
       run = (input) => {
         const a = l(input);
         const b = r(input);
-        return (a === undefined ? '' : toText(a)) + (b === undefined ? '' : toText(b));
+        return checked((a === undefined ? '' : toText(a)) + (b === undefined ? '' : toText(b)));
       };
       break;
     default:

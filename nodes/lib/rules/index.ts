@@ -5,3 +5,6 @@ export type { FastPathOptions } from './fastpath';
 export { RULE_FUNCTIONS } from './functions';
 export { defaultRule, listDefaultRules, ruleOrDefault, rulesDir, DEFAULT_RULE_NAMES } from './defaults';
 export type { DefaultRule, DefaultRuleName, RuleSample } from './defaults';
+export { testRuleIsolated, SandboxBusyError, SANDBOX_DEFAULTS } from './sandbox';
+export type { SandboxOptions } from './sandbox';
+export { MAX_PATTERN_LENGTH, MAX_REGEX_WORK, regexProblem } from './regex';

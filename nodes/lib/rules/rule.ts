@@ -1,6 +1,8 @@
 import jsonata from 'jsonata';
-import { BAIL, compileFastPath } from './fastpath';
+import { BAIL, MAX_FAST_TEXT, compileFastPath } from './fastpath';
 import { RULE_FUNCTIONS } from './functions';
+import { EVALUATE_EXIT, GUARDED_DISTINCT, GUARDED_SORT, NO_EVAL, markConcatOperands, sizeGuards, textCap, unsafeRegex } from './guards';
+import { linearRegExpWithin } from './regex';
 
 /** Guardrails applied to every rule so a runaway admin rule fails instead of hanging Node-RED. */
 export interface RuleLimits {
@@ -10,9 +12,17 @@ export interface RuleLimits {
   stack: number;
   /** Longest sequence an evaluation may build (D2015 past it). */
   sequence: number;
+  /**
+   * Longest string (characters) one step of an evaluation may build: `$pad`, `$join`, `$string`,
+   * `$clone` and `&` of an object refuse before building more, and any step whose result is longer
+   * fails (QB_TEXT_LIMIT). 0 turns the text guards off (and the fast path stays on).
+   */
+  text: number;
+  /** Characters the function calls of one evaluation may build in all (QB_TEXT_LIMIT past it; 0: no limit). */
+  textTotal: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<RuleLimits> = Object.freeze({ timeout: 1000, stack: 300, sequence: 1_000_000 });
+export const DEFAULT_LIMITS: Readonly<RuleLimits> = Object.freeze({ timeout: 1000, stack: 300, sequence: 1_000_000, text: 1_000_000, textTotal: 10_000_000 });
 
 /** How a rule is run, beside its limits. */
 export interface RuleOptions {
@@ -62,8 +72,9 @@ function toRuleError(rule: string, phase: 'syntax' | 'evaluation', failure: unkn
 
 /**
  * A JSONata expression compiled once (per deploy) and evaluated per record. The input document is
- * passed whole to each evaluation; nothing is assigned on the shared expression, so concurrent
- * evaluations cannot see each other's data.
+ * passed whole to each evaluation; what is assigned on the shared expression (helpers, guarded
+ * built-ins, the exit hook of `guards.ts`) holds no data (the hook keeps its per-evaluation count on
+ * JSONata's per-evaluation environment), so concurrent evaluations cannot see each other's data.
  */
 export class Rule {
   private readonly expression: jsonata.Expression;
@@ -83,14 +94,33 @@ export class Rule {
       throw new RuleError(`Rule "${name}" is longer than ${MAX_RULE_LENGTH} characters`, name);
     }
     try {
-      this.expression = jsonata(source, { timeout: limits.timeout, stack: limits.stack, sequence: limits.sequence });
+      this.expression = jsonata(source, {
+        timeout: limits.timeout,
+        stack: limits.stack,
+        sequence: limits.sequence,
+        // every regex literal runs on the linear-time engine (see regex.ts)
+        RegexEngine: linearRegExpWithin(limits.timeout) as unknown as RegExpConstructor,
+      } as Parameters<typeof jsonata>[1]);
     } catch (failure) {
       throw toRuleError(name, 'syntax', failure);
     }
+    const regex = unsafeRegex(this.expression.ast());
+    if (regex) {
+      const where = typeof regex.position === 'number' ? ` at position ${regex.position}` : '';
+      throw new RuleError(`Rule "${name}" is refused${where}: ${regex.reason}`, name, 'QB_UNSAFE_REGEX', regex.position);
+    }
     for (const fn of RULE_FUNCTIONS) this.expression.registerFunction(fn.name, fn.implementation, fn.signature);
+    for (const fn of [NO_EVAL, GUARDED_DISTINCT, GUARDED_SORT]) this.expression.registerFunction(fn.name, fn.implementation, fn.signature);
+    if (limits.text > 0) {
+      markConcatOperands(this.expression.ast());
+      for (const fn of sizeGuards(limits.text)) this.expression.registerFunction(fn.name, fn.implementation, fn.signature);
+      this.expression.assign(EVALUATE_EXIT as unknown as string, textCap(limits.text, limits.textTotal));
+    }
     // JSONata's path evaluation builds one-item sequences, which a `sequence` limit below 1 refuses.
     const sequenceOk = !limits.sequence || limits.sequence >= 1;
-    if (options.fastPath !== false && sequenceOk) {
+    // the fast path hands strings longer than MAX_FAST_TEXT to JSONata; a lower text limit needs JSONata throughout
+    const textOk = !limits.text || limits.text >= MAX_FAST_TEXT;
+    if (options.fastPath !== false && sequenceOk && textOk) {
       this.fast = compileFastPath(this.expression.ast(), { maxDepth: limits.stack });
     }
   }

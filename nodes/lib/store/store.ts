@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Datastore from 'nedb-promises';
+import { registerPrivateDir } from '../errors';
 import { acquireLock } from './lock';
+import { describeFindings, quarantineCorruptLines, readQuarantine, type QuarantineFinding } from './quarantine';
 import { SecretBox } from './secrets';
 
 /** The collections of one store; each is one nedb-promises datastore on disk. */
@@ -32,6 +34,15 @@ export interface StoreOptions {
   compactEveryMs?: number;
   /** Secret for token encryption; default `QB_STORE_KEY`, else a key file in the store folder. */
   secret?: string;
+  /** Where the start-up reports corrupt lines it kept aside (once per open; default: nowhere). */
+  warn?: (message: string) => void;
+}
+
+/** A collection's lines kept aside in its quarantine file (see quarantine.ts), for admins. */
+export interface QuarantineReport extends QuarantineFinding {
+  collection: CollectionName;
+  /** Lines moved aside by this start-up (the rest were found by earlier ones). */
+  foundNow: number;
 }
 
 interface RawDatastore {
@@ -57,23 +68,41 @@ export class Store {
     private readonly collections: Record<CollectionName, Collection>,
     private readonly releaseLock: () => void,
     secrets: SecretBox,
+    private readonly quarantine: QuarantineReport[],
   ) {
     this.secrets = secrets;
   }
 
+  /**
+   * The lines kept aside because they were corrupt, per collection (this start-up's and earlier ones'),
+   * as long as their quarantine file is there: file names only, never paths. Empty when all is well.
+   */
+  quarantined(): QuarantineReport[] {
+    return this.quarantine.map((q) => ({ ...q, lines: [...q.lines] }));
+  }
+
   static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    registerPrivateDir(dir); // its path never appears in an answer (errors/redactPaths)
     const release = acquireLock(dir);
     try {
       const collections = {} as Record<CollectionName, Collection>;
+      const foundNow: QuarantineFinding[] = [];
+      const quarantine: QuarantineReport[] = [];
       for (const name of COLLECTIONS) {
+        // lines nedb would drop silently go to <name>.db.quarantine first (quarantine.ts)
+        const found = quarantineCorruptLines(dir, `${name}.db`);
+        if (found) foundNow.push(found);
+        const kept = readQuarantine(dir, `${name}.db`);
+        if (kept) quarantine.push({ ...kept, collection: name, foundNow: found?.count ?? 0 });
         const db = Datastore.create({ filename: path.join(dir, `${name}.db`), autoload: false }) as Collection;
         await db.load();
         for (const fieldName of INDEXES[name]) await db.ensureIndex({ fieldName: fieldName as string });
         raw(db).setAutocompactionInterval(Math.max(options.compactEveryMs ?? 3_600_000, 5_000));
         collections[name] = db;
       }
-      return new Store(dir, collections, release, SecretBox.forStore(dir, options.secret));
+      if (foundNow.length) options.warn?.(describeFindings(foundNow));
+      return new Store(dir, collections, release, SecretBox.forStore(dir, options.secret), quarantine);
     } catch (err) {
       release();
       throw err;
@@ -88,7 +117,7 @@ export class Store {
   get state(): Collection { return this.collection('state'); }
 
   private collection(name: CollectionName): Collection {
-    if (this.closed) throw new Error(`the QuickBooks store ${this.dir} is closed`);
+    if (this.closed) throw new Error('the QuickBooks store is closed');
     return this.collections[name];
   }
 

@@ -1,5 +1,6 @@
-import { messageOf } from '../../errors';
+import { messageOf, publicMessage } from '../../errors';
 import { credentialChecker } from './credentials';
+import { LoginThrottle, printableAddress, printableUser, type LoginThrottleOptions } from './login-throttle';
 import { SessionStore, type QbwcSession } from './sessions';
 import type { QbwcWorkSource, SessionEndReason } from './work-source';
 
@@ -27,6 +28,8 @@ export interface QbwcOperationsOptions {
   staleAfterMs?: number;
   /** authenticate entry [3]: MinimumRunEveryNSeconds enforced by the Web Connector. */
   minRunEverySeconds?: number;
+  /** How wrong passwords are slowed down per user name and source address (see login-throttle.ts). */
+  loginThrottle?: Partial<LoginThrottleOptions>;
   log?: QbwcLogger;
 }
 
@@ -61,6 +64,8 @@ export function compareVersions(a: string, b: string): number {
  */
 export class QbwcOperations {
   readonly sessions: SessionStore;
+  /** Failed log-ins per user name and source address. */
+  readonly logins: LoginThrottle;
   private readonly work: QbwcWorkSource;
   private readonly checkCredentials: (user: string, pass: string) => boolean;
   private readonly log: QbwcLogger;
@@ -72,6 +77,7 @@ export class QbwcOperations {
     this.work = options.workSource;
     this.checkCredentials = credentialChecker(options.username, options.password);
     this.log = options.log ?? (() => undefined);
+    this.logins = new LoginThrottle(options.loginThrottle);
     this.sessions = new SessionStore({
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       onExpire: (s) => this.onExpire(s),
@@ -88,14 +94,29 @@ export class QbwcOperations {
     return '';
   }
 
-  async authenticate(user: string, pass: string): Promise<string[]> {
+  /**
+   * `address` is the caller's socket address (the service passes it); wrong passwords are logged with
+   * the user name and address (never the password) and slowed down per pair (`logins`).
+   */
+  async authenticate(user: string, pass: string, address?: string): Promise<string[]> {
     const ticket = SessionStore.newTicket();
-    if (!this.checkCredentials(user, pass)) {
-      this.log('warn', 'Web Connector authentication failed (invalid username or password)');
-      this.rejected.add(ticket);
-      if (this.rejected.size > MAX_REJECTED_TICKETS) this.rejected.delete(this.rejected.values().next().value as string);
-      return [ticket, 'nvu'];
+    const from = printableAddress(address);
+    const who = `user "${printableUser(user)}" from ${from}`;
+    const locked = this.logins.lockedFor(user, from);
+    if (locked.ms > 0) {
+      // locked out: answered as a wrong password without checking it
+      if (locked.firstRefusal) {
+        this.log('warn', `Web Connector log-in for ${who} refused without checking the password: locked out for ${Math.ceil(locked.ms / 1000)} s more after repeated failures`);
+      }
+      return this.rejectLogin(ticket);
     }
+    if (!this.checkCredentials(user, pass)) {
+      const { failures, lockMs } = this.logins.failed(user, from);
+      const lock = lockMs ? `; further attempts are refused for ${Math.ceil(lockMs / 1000)} s` : '';
+      this.log('warn', `Web Connector authentication failed for ${who} (invalid username or password, failure ${failures})${lock}`);
+      return this.rejectLogin(ticket);
+    }
+    this.logins.succeeded(user, from);
     const running = this.sessions.running();
     if (running) {
       const staleAfter = this.options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
@@ -157,7 +178,7 @@ export class QbwcOperations {
         qbXMLMinorVersion: minor,
       });
     } catch (err) {
-      session.lastError = `Could not prepare the next request: ${messageOf(err)}`;
+      session.lastError = `Could not prepare the next request: ${publicMessage(err)}`;
       this.log('error', session.lastError);
       return '';
     }
@@ -178,7 +199,7 @@ export class QbwcOperations {
     try {
       ({ percent } = await this.work.handleResponse(ticket, { xml, hresult, message }));
     } catch (err) {
-      session.lastError = `Could not process the response: ${messageOf(err)}`;
+      session.lastError = `Could not process the response: ${publicMessage(err)}`;
       this.log('error', session.lastError);
       return ERROR_PERCENT;
     }
@@ -237,6 +258,13 @@ export class QbwcOperations {
     }
   }
 
+  /** Answers "nvu" and remembers the ticket (bounded, oldest dropped) so closeConnection names the reason. */
+  private rejectLogin(ticket: string): string[] {
+    this.rejected.add(ticket);
+    if (this.rejected.size > MAX_REJECTED_TICKETS) this.rejected.delete(this.rejected.values().next().value as string);
+    return [ticket, 'nvu'];
+  }
+
   getInteractiveURL(): string {
     return '';
   }
@@ -273,7 +301,7 @@ export class QbwcOperations {
 
   /** The work source failed during authenticate: answer "busy" (try again later) and record why. */
   private async failStart(session: QbwcSession, what: string, err: unknown, begun: boolean): Promise<string[]> {
-    session.lastError = `${what}: ${messageOf(err)}`;
+    session.lastError = `${what}: ${publicMessage(err)}`;
     this.log('error', session.lastError);
     session.phase = 'busy';
     if (begun) await this.endSession(session.ticket, 'error');
@@ -285,7 +313,7 @@ export class QbwcOperations {
       const text = this.work.lastError(ticket);
       return typeof text === 'string' ? text : '';
     } catch (err) {
-      return `Could not read the last error: ${messageOf(err)}`;
+      return `Could not read the last error: ${publicMessage(err)}`;
     }
   }
 
@@ -295,7 +323,7 @@ export class QbwcOperations {
       return typeof summary === 'string' ? summary : '';
     } catch (err) {
       this.log('error', `Ending the session failed: ${messageOf(err)}`);
-      return `Session ended; the work source reported: ${messageOf(err)}`;
+      return `Session ended; the work source reported: ${publicMessage(err)}`;
     }
   }
 

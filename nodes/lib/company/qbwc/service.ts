@@ -54,6 +54,15 @@ type Args = Record<string, unknown> | null | undefined;
 /** The request header (set by the service itself, never taken from the client) naming a lifted response text. */
 const LIFTED_HEADER = 'x-qbsync-lifted-response';
 
+/** The request header (set by the service itself from the socket, never taken from the client) naming the caller's address. */
+const REMOTE_HEADER = 'x-qbsync-remote-address';
+
+/** The caller's socket address, as the service put it on the request it hands to soap. */
+function remoteOf(req: unknown): string | undefined {
+  const value = (req as { headers?: Record<string, unknown> } | undefined)?.headers?.[REMOTE_HEADER];
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** receiveResponseXML texts lifted out of their envelopes (liftResponseText), by request, while soap handles them. */
 class LiftedTexts {
   private readonly texts = new Map<string, string>();
@@ -84,8 +93,8 @@ function soapServices(ops: QbwcOperations, lifted: LiftedTexts): soap.IServices 
       QBWebConnectorSvcSoap: {
         serverVersion: () => ({ serverVersionResult: ops.serverVersion() }),
         clientVersion: (a: Args) => ({ clientVersionResult: ops.clientVersion(argString(a, 'strVersion')) }),
-        authenticate: async (a: Args) => ({
-          authenticateResult: { string: await ops.authenticate(argString(a, 'strUserName'), argString(a, 'strPassword')) },
+        authenticate: async (a: Args, _callback: unknown, _headers: unknown, req: unknown) => ({
+          authenticateResult: { string: await ops.authenticate(argString(a, 'strUserName'), argString(a, 'strPassword'), remoteOf(req)) },
         }),
         sendRequestXML: async (a: Args) => ({
           sendRequestXMLResult: await ops.sendRequestXML(
@@ -129,7 +138,8 @@ function createSoapServer(services: soap.IServices, log: QbwcLogger): Promise<so
       callback: (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(server)),
     });
     server.log = (type: string, data: unknown) => {
-      if (type === 'error') log('warn', `SOAP request rejected: ${messageOf(data).slice(0, 300)}`);
+      // malformed requests are answered with a fault; logged as info so hostile traffic cannot flood the warnings
+      if (type === 'error') log('info', `SOAP request rejected: ${messageOf(data).slice(0, 300)}`);
     };
   });
 }
@@ -204,6 +214,8 @@ export async function createQbwcService(options: QbwcServiceOptions): Promise<Qb
       return;
     }
     const headers: Record<string, string | string[]> = { soapaction: req.headers.soapaction ?? '', 'content-type': XML };
+    const remote = req.socket?.remoteAddress;
+    if (remote) headers[REMOTE_HEADER] = remote;
     const liftedId = lift ? lifted.put(lift.text) : undefined;
     if (liftedId !== undefined) headers[LIFTED_HEADER] = liftedId;
     let answer: Awaited<ReturnType<soap.Server['processRequest']>>;
