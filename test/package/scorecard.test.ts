@@ -111,6 +111,24 @@ describe('Flow Library scorecard (offline)', () => {
     assert.ok(pkg.devDependencies['node-red'] && pkg.devDependencies['node-red-node-test-helper']);
   });
 
+  it('D02 no package of the Flow Library\'s bad-package list in the production dependency tree', () => {
+    // The scorecard compares the whole tree with a local list; the one entry documented (reference
+    // node-red.md, D02) is agent-base below 6. The tree here is what npm installed for `dependencies`.
+    const BAD: Record<string, string> = { 'agent-base': '<6' };
+    const prod = JSON.parse(require('node:child_process').execFileSync('npm', ['ls', '--omit=dev', '--all', '--json', '--parseable=false'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })) as { dependencies?: Record<string, any> };
+    const inTree: string[] = [];
+    const visit = (deps: Record<string, any> | undefined): void => {
+      for (const [name, info] of Object.entries(deps ?? {})) {
+        if (BAD[name] && info.version && semver.satisfies(info.version, BAD[name])) inTree.push(`${name}@${info.version}`);
+        visit(info.dependencies);
+      }
+    };
+    visit(prod.dependencies);
+    assert.deepEqual(inTree, [], 'a bad package in the production tree');
+    // agent-base itself is there (node-quickbooks → axios → https-proxy-agent@5 → agent-base@6): at 6 or above.
+    assert.ok(JSON.stringify(prod).includes('"agent-base"'), 'the chain the issue names is still in the tree');
+  });
+
   it('lists each node type once, its .js, .html and locales side by side in dist/', () => {
     assert.ok(nodeFiles.length > 0);
     for (const [name, js] of nodeFiles) {
