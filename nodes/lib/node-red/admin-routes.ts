@@ -1,5 +1,6 @@
 import { defaultRule, listDefaultRules, testRule } from '../rules';
 import type { Company, MirrorEntity } from '../company/types';
+import { registerConsoleRoutes } from './console-routes';
 import type { NodeAPI, RequestLike, ResponseLike } from './types';
 
 const MIRRORED: MirrorEntity[] = ['items', 'customers', 'terms', 'accounts'];
@@ -33,6 +34,7 @@ const MAX_SAMPLE_BYTES = 1024 * 1024;
 export function registerAdminRoutes(RED: NodeAPI): void {
   if (registered.has(RED.httpAdmin as object)) return;
   registered.add(RED.httpAdmin as object);
+  registerConsoleRoutes(RED);
   const read = RED.auth.needsPermission('qb-rule.read');
   const write = RED.auth.needsPermission('qb-rule.write');
 
