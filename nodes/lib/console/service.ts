@@ -16,6 +16,7 @@ import type { Job, WritePayload } from '../jobs';
 import { ISSUES, toIssue, type IssueCode, type MatchDoc } from '../matching';
 import type { MirrorRecord } from '../mirror';
 import { defaultRule, ruleOrDefault } from '../rules';
+import { isIsoDate } from '../schemas';
 import { previewRules, type PreviewResult } from './preview';
 import type { HandlerRegistry, RegisteredNode } from './registry';
 import { applySavedGeneral, effectiveGeneral, ID_FIELDS, saveGeneral, savedGeneral, type ConsoleGeneral } from './settings';
@@ -396,7 +397,7 @@ export class ConsoleService {
       rows.push({
         orderId: e.sourceId, orderNumber: e.label ?? e.sourceId, status: e.status, qbId: e.qbId, qbNumber: payload?.lookup?.value,
         actions: e.actions, attempts: e.attempts, updatedAt: e.updatedAt, jobState: job?.state,
-        retryable: e.status === 'needs-action' || e.status === 'error' || job?.state === 'error',
+        retryable: e.status === 'needs-action' || e.status === 'error' || e.status === 'disabled' || job?.state === 'error',
       });
     }
     return { ...result, rows, counts };
@@ -441,8 +442,8 @@ export class ConsoleService {
   }
 
   private dateRange(c: Checker): { from?: string; to?: string } {
-    const from = c.text('from', { required: true, max: 10, pattern: DATE, patternText: 'must be a date YYYY-MM-DD' });
-    const to = c.text('to', { required: true, max: 10, pattern: DATE, patternText: 'must be a date YYYY-MM-DD' });
+    const from = c.text('from', { required: true, max: 10, pattern: DATE, patternText: 'must be a date YYYY-MM-DD', check: isIsoDate });
+    const to = c.text('to', { required: true, max: 10, pattern: DATE, patternText: 'must be a date YYYY-MM-DD', check: isIsoDate });
     if (from && to && from > to) c.problems.push({ field: 'to', message: 'must not be before from' });
     return { from, to };
   }

@@ -50,12 +50,12 @@ export class Checker {
   }
 
   /** An optional text (a single value, at most `max` characters). */
-  text(field: string, options: { required?: boolean; max?: number; pattern?: RegExp; patternText?: string } = {}): string | undefined {
+  text(field: string, options: { required?: boolean; max?: number; pattern?: RegExp; patternText?: string; check?: (v: string) => boolean } = {}): string | undefined {
     const v = this.source[field];
     if (v === undefined || v === null || v === '') return options.required ? this.fail(field, 'is required') : undefined;
     if (typeof v !== 'string') return this.fail(field, 'must be a text');
     if (v.length > (options.max ?? MAX_TEXT)) return this.fail(field, `must be at most ${options.max ?? MAX_TEXT} characters`);
-    if (options.pattern && !options.pattern.test(v)) return this.fail(field, options.patternText ?? 'has the wrong form');
+    if ((options.pattern && !options.pattern.test(v)) || (options.check && !options.check(v))) return this.fail(field, options.patternText ?? 'has the wrong form');
     return v;
   }
 

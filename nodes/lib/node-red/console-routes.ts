@@ -12,7 +12,7 @@ import { registry } from '../console/registry';
 import { bodyOf } from '../console/validate';
 import { packageRoot } from '../util/package-root';
 import { connectionStatus } from './admin-routes';
-import type { NodeAPI, RequestLike, ResponseLike } from './types';
+import type { NodeAPI, RequestLike, ResponseLike, RouteHandler } from './types';
 
 export const CONSOLE_ROOT = '/qbsync/console';
 const API = `${CONSOLE_ROOT}/api`;
@@ -60,6 +60,27 @@ function answerError(res: ResponseLike, err: unknown, log: NodeAPI['log']): void
   res.status(500).json({ error: message });
 }
 
+/**
+ * Node-RED answers 401 both to "who are you?" and to a signed-in user without the permission; the
+ * console answers the second 403 (`{error}` naming the permission), so a read-only admin is told why.
+ */
+function forbiddenIfSignedIn(guard: RouteHandler, permission: string): RouteHandler {
+  return (req, res, next) => {
+    const answer = new Proxy(res, {
+      get(target, prop) {
+        if (prop === 'status') {
+          return (code: number) => (code === 401 && (req as { user?: unknown }).user
+            ? { end: () => target.status(403).json({ error: `this needs the ${permission} permission` }) } as unknown as ResponseLike
+            : target.status(code));
+        }
+        const value = (target as unknown as Record<string | symbol, unknown>)[prop];
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    guard(req, answer, next);
+  };
+}
+
 /** The page of its own: the console without the flow editor (it logs in with Node-RED's adminAuth itself). */
 function pageHtml(): string {
   return `<!DOCTYPE html>
@@ -91,7 +112,7 @@ export function registerConsoleRoutes(RED: RuntimeAPI): ConsoleService {
   if (registered.has(RED.httpAdmin as object)) return service;
   registered.add(RED.httpAdmin as object);
   const read = RED.auth.needsPermission('qbsync.read');
-  const write = RED.auth.needsPermission('qbsync.write');
+  const write = forbiddenIfSignedIn(RED.auth.needsPermission('qbsync.write'), 'qbsync.write');
 
   // Live: company events → one comms message per company per gather window.
   const pending = new Map<string, Set<string>>();

@@ -1,0 +1,478 @@
+/**
+ * The QuickBooks console in Chromium: Node-RED 4.1 with every shipped flow (scripts/userdir.js), the
+ * QuickBooks Online simulator, two simulated QuickBooks Desktop companies with the Web Connector
+ * simulator, and Node-RED's adminAuth on (an admin, and a read-only user). Each step of the two help
+ * pages is done by clicking in the console; the outcome is checked in the store (through the flows'
+ * own REST endpoints) or in the simulators afterwards. Screenshots of every tab are saved by the run
+ * into docs/screenshots/ (git-ignored; the README shows copies in docs/).
+ *
+ * Skips itself, saying why, when no Chromium (CHROMIUM_PATH, else /usr/bin/chromium) or no
+ * playwright-core is installed.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { startQboSimulator, type QboSimulator } from '../sim/qbo';
+import { QbdCompany } from '../sim/qbd';
+import { WebConnectorSimulator } from '../sim/qbwc';
+import { freePort } from '../support/net';
+import { tempDir } from '../support/tmp';
+
+declare const document: any;
+declare const RED: any;
+declare const localStorage: any;
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const SHOTS = path.join(root, 'docs', 'screenshots');
+const USERS = { admin: 'admin-Pa55-console', viewer: 'viewer-Pa55-console' };
+const WC = { username: 'console-wc', password: 'console-wc-password' };
+const today = new Date().toISOString().slice(0, 10);
+
+function whyNotRunnable(): string | undefined {
+  if (!fs.existsSync(CHROMIUM)) return `no Chromium binary at ${CHROMIUM} (install Debian's chromium or set CHROMIUM_PATH)`;
+  try {
+    require.resolve('playwright-core');
+  } catch {
+    return 'playwright-core is not installed (npm install -D playwright-core)';
+  }
+  if (!fs.existsSync(path.join(root, 'dist', 'nodes', 'qbsync-console', 'qbsync-console.html'))) return 'the package is not built into dist/ (run node scripts/build.js)';
+  return undefined;
+}
+const skipReason = whyNotRunnable();
+if (skipReason) console.log(`# console tests skipped: ${skipReason}`);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function eventually<T>(what: string, check: () => Promise<T | undefined | false | null> | T | undefined | false | null, ms = 20_000): Promise<T> {
+  const until = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(150);
+  }
+}
+
+/** A settings file: the package's own (scripts/settings.js) plus adminAuth with an admin and a read-only user. */
+function settingsFile(dir: string): string {
+  const file = path.join(dir, 'console-settings.js');
+  fs.writeFileSync(file, `'use strict';
+const base = require(${JSON.stringify(path.join(root, 'scripts', 'settings.js'))});
+const users = { admin: { password: ${JSON.stringify(USERS.admin)}, permissions: '*' }, viewer: { password: ${JSON.stringify(USERS.viewer)}, permissions: 'read' } };
+module.exports = Object.assign({}, base, {
+  adminAuth: {
+    type: 'credentials',
+    users: (username) => Promise.resolve(users[username] ? { username, permissions: users[username].permissions } : null),
+    authenticate: (username, password) => Promise.resolve(users[username] && users[username].password === password ? { username, permissions: users[username].permissions } : null),
+  },
+});
+`);
+  return file;
+}
+
+describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, timeout: 240_000 }, () => {
+  let tmp: ReturnType<typeof tempDir> | undefined;
+  let server: ChildProcess | undefined;
+  let serverLog = '';
+  let base = '';
+  let browser: Browser | undefined;
+  let page: Page;
+  let qbo: QboSimulator;
+  const tokens: Record<string, string> = {};
+  const pageErrors: string[] = [];
+  const desktop = {
+    blubilling: new QbdCompany({ companyFile: 'C:\\QuickBooks\\BluBilling Console.QBW', seed: { items: [
+      { type: 'ItemService', Name: 'Hosting - Monthly', Price: 50 }, { type: 'ItemService', Name: 'Setup Fee', Price: 100 },
+    ], customers: [{ Name: 'Oyster Bay Co', Email: 'ap@oysterbay.example' }] } }),
+    bluetrace: new QbdCompany({ companyFile: 'C:\\QuickBooks\\BlueTrace Console.QBW', seed: { items: [
+      { type: 'ItemNonInventory', Name: 'Kumamoto Oysters 60ct', ManufacturerPartNumber: 'KUM-60', Price: 42.5 },
+    ], customers: [{ Name: 'Oyster Bay Co', Email: 'ap@oysterbay.example', TermsName: 'Net 30' }] } }),
+  };
+  const wc: Record<keyof typeof desktop, WebConnectorSimulator> = {} as never;
+
+  /** A REST call to a flow endpoint (no admin token needed: the flows' own interface). */
+  async function rest(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const res = await fetch(base + url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* text */
+    }
+    return { status: res.status, body: parsed };
+  }
+
+  /** An admin call with a user's token (or none). */
+  async function admin(method: string, url: string, user?: keyof typeof USERS, body?: unknown): Promise<{ status: number; body: any }> {
+    const headers: Record<string, string> = {};
+    if (user) headers.authorization = `Bearer ${tokens[user]}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(base + url, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* text */
+    }
+    return { status: res.status, body: parsed };
+  }
+
+  async function shot(name: string): Promise<void> {
+    await sleep(200);
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  }
+
+  const q = (name: string) => `[data-qbc="${name}"]`;
+
+  async function openTab(connectionId: string, tab: string): Promise<void> {
+    await page.selectOption(q('connection'), connectionId);
+    await page.click(q(`tab-${tab}`));
+    await page.waitForSelector(`.qbc-panel[data-qbc-tab="${tab}"]`);
+    await page.waitForLoadState('networkidle', { timeout: 5_000 }).catch(() => undefined);
+  }
+
+  before(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    tmp = tempDir('qbsync-console-');
+    qbo = await startQboSimulator({ latencyMs: 0 });
+    qbo.seed('Term', [{ Name: 'Net 30', DueDays: 30 }, { Name: 'Net 15', DueDays: 15 }]);
+    qbo.seed('Account', [{ Name: 'Sales of Product Income', AccountType: 'Income' }, { Name: 'Cost of Goods Sold', AccountType: 'Cost of Goods Sold' }]);
+    qbo.seed('Item', [
+      { Name: 'Kumamoto Oysters 60ct', Sku: 'KUM-60', Type: 'NonInventory', UnitPrice: 42.5 },
+      { Name: 'Hosting - Monthly', Type: 'Service', UnitPrice: 50 },
+    ]);
+    qbo.seed('Customer', [
+      { DisplayName: 'Oyster Bay Co', PrimaryEmailAddr: { Address: 'ap@oysterbay.example' } },
+      { DisplayName: 'Harbor Fish', PrimaryEmailAddr: { Address: 'billing@harbor.example' } },
+      { DisplayName: 'Harbor Fish Market', PrimaryEmailAddr: { Address: 'billing@harbor.example' } },
+    ]);
+
+    const userDir = path.join(tmp.dir, 'userdir');
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { prepareUserDir } = require(path.join(root, 'scripts', 'userdir.js')) as { prepareUserDir: (dir: string) => unknown };
+    prepareUserDir(userDir); // the package linked in, every shipped flow deployed
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env, PORT: String(port), HOST: '127.0.0.1', QB_USER_DIR: userDir, QB_STORE_DIR: path.join(userDir, 'store'),
+      QB_CREDENTIAL_SECRET: 'qbsync-console-test-secret', QB_LOG_LEVEL: 'warn',
+      QBO_ENVIRONMENT: 'custom', QBO_BASE_URL: qbo.baseUrl, QBO_TOKEN_URL: qbo.tokenUrl, QBO_AUTH_URL: qbo.authorizeUrl,
+      QBO_CLIENT_ID: qbo.clientId, QBO_CLIENT_SECRET: qbo.clientSecret, QBO_REALM_ID: qbo.realmId, QBO_REFRESH_TOKEN: qbo.issueRefreshToken(),
+      QBWC_USERNAME: WC.username, QBWC_PASSWORD: WC.password, QBWC_PUBLIC_URL: `http://localhost:${port}`,
+    };
+    server = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', settingsFile(tmp.dir)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    server.stdout!.on('data', (d) => (serverLog += d));
+    server.stderr!.on('data', (d) => (serverLog += d));
+    await eventually('Node-RED', async () => (await fetch(`${base}/auth/login`)).ok, 40_000).catch((err) => {
+      throw new Error(`${(err as Error).message}\n${serverLog}`);
+    });
+    for (const user of Object.keys(USERS) as Array<keyof typeof USERS>) {
+      const res = await fetch(`${base}/auth/token`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_id: 'node-red-admin', grant_type: 'password', scope: user === 'admin' ? '*' : 'read', username: user, password: USERS[user] }),
+      });
+      assert.equal(res.status, 200, `login of ${user}`);
+      tokens[user] = ((await res.json()) as { access_token: string }).access_token;
+    }
+    for (const [app, company] of Object.entries(desktop) as Array<[keyof typeof desktop, QbdCompany]>) {
+      wc[app] = new WebConnectorSimulator({ url: `${base}/${app}/qbwc`, username: WC.username, password: WC.password, processor: company, companyFile: company.companyFile });
+    }
+
+    // What BlueTrace and BluBilling send, through the flows' own endpoints.
+    await eventually('QuickBooks Online connected', async () => (await rest('POST', '/bluetrace/items', [])).status === 200, 30_000);
+    assert.equal((await rest('POST', '/bluetrace/items', [
+      { id: 'it-101', name: 'Kumamoto Oysters 60ct', sku: 'KUM-60' },
+      { id: 'it-103', name: 'Shucking Knife', sku: 'KNIFE-1' },
+      { id: 'it-104', name: 'Oyster Gloves' },
+    ])).status, 200);
+    assert.equal((await rest('POST', '/bluetrace/customers', [
+      { id: 'c-7', name: 'Oyster Bay Co', billingEmail: 'ap@oysterbay.example' },
+      { id: 'c-8', name: 'Harbor Fish Market', billingEmail: 'billing@harbor.example' },
+    ])).status, 200);
+
+    const { chromium } = require('playwright-core') as typeof import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM, headless: true, timeout: 20_000,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (err) => pageErrors.push(String(err.stack || err.message)));
+  }, { timeout: 120_000 });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    for (const w of Object.values(wc)) w?.stop();
+    if (server && server.exitCode === null && server.signalCode === null) {
+      const gone = new Promise((r) => server!.once('exit', r));
+      server.kill('SIGTERM');
+      await Promise.race([gone, sleep(5_000)]);
+      if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+    }
+    await qbo?.close().catch(() => undefined);
+    tmp?.cleanup();
+    console.log(`# console screenshots: ${SHOTS}`);
+  });
+
+  it('adminAuth: no token 401, a read-only user reads (200) and gets 403 on every action; the admin may act', async () => {
+    assert.equal((await admin('GET', '/qbsync/console/api/connections')).status, 401);
+    const list = await admin('GET', '/qbsync/console/api/connections', 'viewer');
+    assert.equal(list.status, 200);
+    const ids = list.body.connections.map((c: { id: string }) => c.id).sort();
+    assert.deepEqual(ids, ['bb-qbwc', 'bbo-qbo', 'bt-qbo', 'btd-qbwc']);
+    for (const [url, body] of [
+      ['/qbsync/console/api/connections/bt-qbo/resync', {}],
+      ['/qbsync/console/api/connections/bt-qbo/general', { invoiceCreation: false }],
+      ['/qbsync/console/api/connections/bt-qbo/matches/customer/link', { appId: 'c-8', qbId: '1' }],
+      ['/qbsync/console/api/connections/bt-qbo/matches/item/create', { appIds: ['it-103'] }],
+      ['/qbsync/console/api/connections/bt-qbo/invoices/retry', { orderId: 'x' }],
+      ['/qbsync/console/api/connections/bb-qbwc/imports', { from: '2000-01-01', to: today }],
+      ['/qbsync/console/api/connections/bb-qbwc/exports', { from: '2000-01-01', to: today }],
+      ['/qbsync/console/api/connections/bb-qbwc/queue/approve', { keys: ['a'] }],
+      ['/qbsync/console/api/connections/bb-qbwc/queue/skip', { keys: ['a'] }],
+      ['/qbsync/console/api/connections/bt-qbo/preview', { kind: 'item' }],
+    ] as const) {
+      const res = await admin('POST', url, 'viewer', body);
+      assert.equal(res.status, 403, `read-only ${url}`);
+      assert.match(res.body.error, /qbsync\.write/);
+    }
+    // Nothing changed: the read-only user's General edit did not apply.
+    assert.equal((await admin('GET', '/qbsync/console/api/connections/bt-qbo/general', 'admin')).body.settings.invoiceCreation, true);
+    assert.equal((await admin('POST', '/qbsync/console/api/connections/bt-qbo/preview', 'admin', { kind: 'item' })).status, 200);
+  });
+
+  it('hostile input: 400 naming the field, never a crash or a stack trace', async () => {
+    const cases: Array<[string, string, unknown, string]> = [
+      ['GET', '/qbsync/console/api/connections/bt-qbo/matches/item?limit=100000', undefined, 'limit'],
+      ['GET', '/qbsync/console/api/connections/bt-qbo/matches/item?offset=-1', undefined, 'offset'],
+      ['GET', '/qbsync/console/api/connections/bt-qbo/matches/item?q=a&q=b', undefined, 'q'],
+      ['GET', '/qbsync/console/api/connections/bt-qbo/matches/item?filter=nope', undefined, 'filter'],
+      ['GET', '/qbsync/console/api/connections/bt-qbo/matches/nope', undefined, 'kind'],
+      ['GET', `/qbsync/console/api/connections/bt-qbo/matches/item?q=${'x'.repeat(500)}`, undefined, 'q'],
+      ['POST', '/qbsync/console/api/connections/bt-qbo/matches/customer/link', { appId: ['c-8'], qbId: 5 }, 'appId'],
+      ['POST', '/qbsync/console/api/connections/bt-qbo/general', { defaultTermsId: 'no-such-term' }, 'defaultTermsId'],
+      ['POST', '/qbsync/console/api/connections/bt-qbo/general', { invoiceCreation: 'yes' }, 'invoiceCreation'],
+      ['POST', '/qbsync/console/api/connections/bb-qbwc/imports', { from: '2026-13-45', to: 'tomorrow' }, 'from'],
+      ['POST', '/qbsync/console/api/connections/bb-qbwc/exports', { from: '2026-01-01', to: '2026-01-31', entities: ['invoices', { $where: 1 }] }, 'entities'],
+      ['POST', '/qbsync/console/api/connections/bb-qbwc/queue/approve', { keys: 'all' }, 'keys'],
+      ['POST', '/qbsync/console/api/connections/bt-qbo/preview', { kind: 'item', appRule: '$normKey(sku' }, 'appRule'],
+      ['POST', '/qbsync/console/api/connections/bt-qbo/resync', [1, 2], 'body'],
+    ];
+    for (const [method, url, body, field] of cases) {
+      const res = await admin(method, url, 'admin', body);
+      assert.equal(res.status, 400, `${method} ${url.slice(0, 90)}: ${JSON.stringify(res.body).slice(0, 200)}`);
+      assert.ok(res.body.problems.some((p: { field: string }) => p.field === field), `${url.slice(0, 90)} names ${field}: ${JSON.stringify(res.body)}`);
+      assert.doesNotMatch(JSON.stringify(res.body), /\/work\/|node_modules|at \w+ \(/, 'no path or stack trace');
+    }
+    assert.equal((await admin('GET', '/qbsync/console/api/connections/nope', 'admin')).status, 404);
+    assert.equal((await admin('POST', '/qbsync/console/api/connections/bt-qbo/general', 'admin', '{not json')).status, 400);
+    assert.equal((await admin('GET', '/qbsync/console/api/connections', 'admin')).status, 200, 'still running');
+  });
+
+  it('the page of its own logs in with adminAuth and shows Connections (Online connected, Desktop with its .qwc)', async () => {
+    await page.goto(`${base}/qbsync/console`);
+    await page.fill(q('login-username'), 'admin');
+    await page.fill(q('login-password'), USERS.admin);
+    await page.click(q('login-submit'));
+    await page.waitForSelector(q('connections'));
+    await page.waitForSelector(`${q('connection-bt-qbo')} .qbc-state-connected`);
+    assert.match(await page.textContent(`${q('connection-bt-qbo')} ${q('mirror-items')}`) ?? '', /2 items, synced/);
+    assert.ok(await page.isVisible(q('qwc-btd-qbwc')), 'Desktop connections offer the .qwc file');
+    assert.ok(await page.isVisible(q('connect-bt-qbo')), 'Online connections offer Connect');
+    await shot('console-connections');
+  });
+
+  it('Re-sync on Desktop queues the import for the next Web Connector run; the run shows as the last run', async () => {
+    await page.click(q('resync-btd-qbwc'));
+    await page.waitForFunction((sel: string) => /[1-9]\d* job\(s\) approved/.test(document.querySelector(sel)?.textContent ?? ''), `${q('connection-btd-qbwc')} ${q('next-run')}`);
+    const before = await admin('GET', '/qbsync/console/api/connections/btd-qbwc', 'admin');
+    assert.ok(before.body.desktop.nextRun.count > 0, 'imports wait for the Web Connector');
+    const run = await wc.bluetrace.runSession();
+    assert.deepEqual(run.errors, []);
+    // Pushed over comms: the card shows the run and the loaded copy without a reload.
+    await page.waitForFunction((sel: string) => /complete/.test(document.querySelector(sel)?.textContent ?? ''), `${q('connection-btd-qbwc')} ${q('last-run')}`, { timeout: 15_000 });
+    await page.waitForSelector(`${q('connection-btd-qbwc')} .qbc-state-connected`, { timeout: 15_000 });
+    const after = await admin('GET', '/qbsync/console/api/connections/btd-qbwc', 'admin');
+    assert.equal(after.body.mirror.items.count, 1);
+    assert.equal(after.body.desktop.nextRun.count, 0);
+  });
+
+  it('Re-sync on Online refreshes the QuickBooks copy (a new QuickBooks item appears)', async () => {
+    qbo.seed('Item', [{ Name: 'Shucking Knife Pro', Sku: 'KNIFE-PRO', Type: 'NonInventory', UnitPrice: 12 }]);
+    await page.click(q('resync-bt-qbo'));
+    await eventually('the new item in the copy', async () => (await admin('GET', '/qbsync/console/api/connections/bt-qbo/mirror/items?q=pro', 'admin')).body.total === 1);
+    await page.waitForFunction((sel: string) => /3 items/.test(document.querySelector(sel)?.textContent ?? ''), `${q('connection-bt-qbo')} ${q('mirror-items')}`);
+  });
+
+  it('General: terms and accounts chosen from the copy, invoice creation off; an order is then not invoiced', async () => {
+    await openTab('bt-qbo', 'general');
+    await page.waitForSelector(`${q('general-defaultTermsId')} option:has-text("Net 15")`, { state: 'attached' });
+    const net15 = qbo.all('Term').find((t) => t.Name === 'Net 15')!.Id as string;
+    const income = qbo.all('Account').find((a) => a.Name === 'Sales of Product Income')!.Id as string;
+    await page.selectOption(q('general-defaultTermsId'), net15);
+    await page.selectOption(q('general-incomeAccountId'), income);
+    await page.uncheck(q('general-invoiceCreation'));
+    await shot('console-general');
+    await page.click(q('general-save'));
+    await page.waitForSelector('.qbc-panel .qbc-ok');
+    const g = await admin('GET', '/qbsync/console/api/connections/bt-qbo/general', 'viewer');
+    assert.equal(g.body.settings.defaultTermsId, net15);
+    assert.equal(g.body.settings.incomeAccountId, income);
+    assert.equal(g.body.settings.invoiceCreation, false);
+    const packed = await rest('POST', '/bluetrace/orders/packed', { id: 'so-1', orderNumber: 'SO-1', customerId: 'c-7', packedDate: today, lines: [{ itemId: 'it-101', quantity: 2, unitPrice: 42.5 }] });
+    assert.equal(packed.body.status, 'disabled', 'the runtime follows the console\'s setting');
+    // Back on, for the invoice steps.
+    await page.check(q('general-invoiceCreation'));
+    await page.click(q('general-save'));
+    await eventually('invoice creation on', async () => (await admin('GET', '/qbsync/console/api/connections/bt-qbo/general', 'admin')).body.settings.invoiceCreation === true);
+  });
+
+  it('Items: counts and issues with their resolution; Create in QuickBooks for a missing item', async () => {
+    await openTab('bt-qbo', 'items');
+    await page.waitForSelector('[data-qbc-row="it-103"]');
+    assert.match(await page.textContent(q('item-counts')) ?? '', /1 matched · 2 with issues/);
+    assert.match(await page.textContent('[data-qbc-row="it-103"]') ?? '', /Item Not Found in QB.*create a new item in QB/s);
+    assert.match(await page.textContent('[data-qbc-row="it-104"]') ?? '', /missing a SKU/);
+    await page.fill(q('item-list-search'), 'knife');
+    await page.waitForFunction(() => document.querySelectorAll('[data-qbc="item-list"] tbody tr').length === 1);
+    await shot('console-items');
+    await page.click(q('create-it-103'));
+    const created = await eventually('the item in QuickBooks Online', () => qbo.all('Item').find((i) => i.Name === 'Shucking Knife'));
+    assert.equal(created.Sku, 'KNIFE-1');
+    // The created item settles the match (the store), and the console shows it without a reload.
+    await eventually('it-103 matched', async () => !(await rest('GET', '/bluetrace/issues/items')).body.some((i: { appId: string }) => i.appId === 'it-103'));
+    await page.fill(q('item-list-search'), '');
+    await page.waitForFunction(() => /Matched: Shucking Knife/.test(document.querySelector('[data-qbc-row="it-103"]')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    // The mirror browser: an item Name to copy into a Price Code.
+    await page.fill(q('items-mirror-search'), 'hosting');
+    await page.waitForFunction(() => /Hosting - Monthly/.test(document.querySelector('[data-qbc="items-mirror"]')?.textContent ?? ''));
+  });
+
+  it('Customers: a duplicate match is linked to the candidate chosen by name and email', async () => {
+    await openTab('bt-qbo', 'customers');
+    await page.waitForSelector(q('candidates-c-8'));
+    const options = await page.$$eval(`${q('candidates-c-8')} option`, (els: any[]) => els.map((e) => e.textContent));
+    assert.deepEqual(options.sort(), ['Harbor Fish <billing@harbor.example>', 'Harbor Fish Market <billing@harbor.example>']);
+    await shot('console-customers');
+    const market = qbo.all('Customer').find((c) => c.DisplayName === 'Harbor Fish Market')!.Id as string;
+    await page.selectOption(q('candidates-c-8'), market);
+    await page.click(q('link-c-8'));
+    await page.waitForFunction(() => /Matched: Harbor Fish Market \(linked by hand\)/.test(document.querySelector('[data-qbc-row="c-8"]')?.textContent ?? ''));
+    const issues = await rest('GET', '/bluetrace/issues/customers');
+    assert.ok(!issues.body.some((i: { appId: string }) => i.appId === 'c-8'), 'the same outcome as POST /bluetrace/customers/link');
+    const doc = await admin('GET', '/qbsync/console/api/connections/bt-qbo/matches/customer?q=c-8', 'admin');
+    assert.equal(doc.body.rows[0].qbId, market);
+  });
+
+  it('Invoices: the Action column of an order that cannot be invoiced, and Retry now', async () => {
+    const packed = await rest('POST', '/bluetrace/orders/packed', { id: 'so-2', orderNumber: 'SO-2', customerId: 'c-404', packedDate: today, lines: [{ itemId: 'it-101', quantity: 1, unitPrice: 42.5 }] });
+    assert.equal(packed.body.status, 'needs-action');
+    await openTab('bt-qbo', 'invoices');
+    await page.waitForSelector('[data-qbc-row="so-2"]');
+    assert.match(await page.textContent('[data-qbc-row="so-2"] .qbc-action') ?? '', /c-404|customer/i);
+    assert.match(await page.textContent('[data-qbc-row="so-1"]') ?? '', /turned off/);
+    await page.selectOption(q('invoices-filter'), 'disabled');
+    await page.waitForFunction(() => document.querySelectorAll('[data-qbc="invoices"] tbody tr').length === 1);
+    await shot('console-invoices');
+    await page.click(q('retry-so-1'));
+    const invoice = await eventually('SO-1 in QuickBooks Online', () => qbo.all('Invoice').find((i) => i.DocNumber === 'SO-1'));
+    assert.equal(invoice.SalesTermRef?.value ?? qbo.all('Term').find((t) => t.Name === 'Net 15')!.Id, qbo.all('Term').find((t) => t.Name === 'Net 15')!.Id);
+    const log = await rest('GET', '/bluetrace/invoices');
+    const so1 = log.body.find((e: { sourceId?: string; orderId?: string }) => (e.sourceId ?? e.orderId) === 'so-1');
+    assert.ok(so1 && ['created', 'queued'].includes(so1.status), JSON.stringify(so1));
+  });
+
+  it('BluBilling: import by date range, run the Web Connector, map charges', async () => {
+    await openTab('bb-qbwc', 'blubilling');
+    await page.fill(q('import-from'), '2000-01-01');
+    await page.fill(q('import-to'), today);
+    await page.uncheck(q('import-invoices'));
+    await page.click(q('import-start'));
+    await page.waitForSelector(`${q('import')} .qbc-ok`);
+    const queued = await rest('GET', '/blubilling/imports');
+    assert.deepEqual(queued.body.imports.map((i: { entity: string }) => i.entity).sort(), ['customers', 'items']);
+    const run = await wc.blubilling.runSession();
+    assert.deepEqual(run.errors, []);
+    await eventually('imports complete', async () => (await rest('GET', '/blubilling/imports')).body.imports.every((i: { status: string }) => i.status === 'Complete'));
+    await page.waitForFunction(() => /Complete/.test(document.querySelector('[data-qbc="imports-table"]')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    // Charges: one maps, one does not (BluBilling's instruction shows).
+    await rest('POST', '/blubilling/charges', [{ id: 'ch-1', name: 'Monthly Hosting', priceCode: 'Hosting - Monthly' }, { id: 'ch-2', name: 'Setup', priceCode: 'setup fee' }]);
+    await page.waitForFunction(() => /Exactly as it appears under the Name column/.test(document.querySelector('[data-qbc="charges"]')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    await shot('console-blubilling-import');
+  });
+
+  it('BluBilling: export a date range, approve and skip selected jobs, the history shows Complete and Skipped', async () => {
+    const now = new Date().toISOString();
+    await rest('POST', '/blubilling/customers', { id: 'cu-2', name: 'Dockside Grill', email: 'ap@dockside.example', createdAt: now });
+    await rest('POST', '/blubilling/invoices', { id: 'in-1', invoiceNumber: 'BB-1001', customerId: 'cu-2', invoiceDate: today, createdAt: now, lines: [{ chargeId: 'ch-1', quantity: 1, unitPrice: 50 }] });
+    await rest('POST', '/blubilling/payments', { id: 'pa-1', customerId: 'cu-2', invoiceId: 'in-1', paymentDate: today, createdAt: now, amount: 50, reference: 'CHK 1001' });
+    await page.fill(q('export-from'), today);
+    await page.fill(q('export-to'), today);
+    await page.click(q('export-start'));
+    await page.waitForSelector(`${q('export')} .qbc-ok`);
+    await page.waitForSelector(q('pick-invoice:in-1'));
+    assert.match(await page.textContent('[data-qbc-row="invoice:in-1"]') ?? '', /Invoice/);
+    await page.click('[data-qbc-row="invoice:in-1"] summary');
+    await shot('console-blubilling-queue');
+    await page.check(q('pick-customer:cu-2'));
+    await page.check(q('pick-invoice:in-1'));
+    await page.click(q('queue-approve'));
+    await page.waitForFunction(() => /2 approved/.test(document.querySelector('[data-qbc="queue"]')?.textContent ?? ''));
+    await page.check(q('pick-payment:pa-1'));
+    await page.click(q('queue-skip'));
+    await page.waitForFunction(() => /1 skipped/.test(document.querySelector('[data-qbc="queue"]')?.textContent ?? ''));
+    const run = await wc.blubilling.runSession();
+    assert.deepEqual(run.errors, []);
+    assert.equal(desktop.blubilling.count('Invoice'), 1, 'the approved invoice reached QuickBooks Desktop');
+    assert.equal(desktop.blubilling.count('ReceivePayment'), 0, 'the skipped payment did not');
+    const history = await rest('GET', '/blubilling/history');
+    const byKey = Object.fromEntries(history.body.history.map((h: { key: string; status: string }) => [h.key, h.status]));
+    assert.equal(byKey['invoice:in-1'], 'Complete');
+    assert.equal(byKey['payment:pa-1'], 'Skipped');
+    await page.waitForFunction(() => /Complete/.test(document.querySelector('[data-qbc-row="invoice:in-1"] .qbc-badge')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    await page.click(q('open-invoice:in-1'));
+    await page.waitForFunction(() => /BB-1001/.test(document.querySelector('[data-qbc="history-detail"]')?.textContent ?? ''));
+    await shot('console-blubilling-history');
+  });
+
+  it('Rule preview: an edited key rule counted beside the current one, nothing written', async () => {
+    const before = await rest('GET', '/bluetrace/issues/items');
+    await openTab('bt-qbo', 'preview');
+    await page.waitForFunction(() => ((document.querySelector('[data-qbc="preview-appRule"]') as any)?.value ?? '').length > 0);
+    await page.fill(q('preview-appRule'), '$normKey(name)');
+    await page.fill(q('preview-qbRule'), '$normKey(Name)');
+    await page.click(q('preview-run'));
+    await page.waitForSelector(q('preview-counts'));
+    assert.match(await page.textContent(q('preview-changed')) ?? '', /\d+ record\(s\) would change/);
+    await shot('console-preview');
+    assert.deepEqual((await rest('GET', '/bluetrace/issues/items')).body, before.body, 'the preview wrote nothing');
+  });
+
+  it('the editor\'s sidebar has the QuickBooks tab with the same console', async () => {
+    await page.goto(`${base}/`);
+    await page.evaluate((tk: string) => localStorage.setItem('auth-tokens', JSON.stringify({ access_token: tk, expires_in: 3600, token_type: 'Bearer' })), tokens.admin);
+    await page.goto(`${base}/`);
+    await page.waitForFunction(() => {
+      try {
+        return typeof RED !== 'undefined' && RED.sidebar.containsTab('qbsync-console') && RED.nodes.getType('qb-item-matcher');
+      } catch {
+        return false;
+      }
+    }, undefined, { timeout: 30_000 });
+    await page.evaluate(() => RED.sidebar.show('qbsync-console'));
+    await page.waitForSelector(`.qbc-sidebar ${q('connections')} .qbc-card`);
+    await shot('console-sidebar');
+    assert.deepEqual(pageErrors, []);
+  });
+});
