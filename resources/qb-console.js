@@ -719,7 +719,7 @@
   function translator(catalog) {
     return function (key, vars) {
       var v = ('console.' + key).split('.').reduce(function (o, k) { return o && o[k]; }, catalog);
-      if (typeof v !== 'string') return key;
+      if (typeof v !== 'string') return 'console.' + key; // shows as an untranslated key
       return v.replace(/__(\w+)__/g, function (_, name) { return vars && vars[name] !== undefined ? String(vars[name]) : ''; });
     };
   }

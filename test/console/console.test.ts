@@ -465,13 +465,18 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
     await page.goto(`${base}/`);
     await page.waitForFunction(() => {
       try {
-        return typeof RED !== 'undefined' && RED.sidebar.containsTab('qbsync-console') && RED.nodes.getType('qb-item-matcher');
+        return typeof RED !== 'undefined' && RED.sidebar.containsTab('qbsync-console') && !!RED.nodes.node('bt-qbo') && document.querySelectorAll('.red-ui-palette-node').length > 0;
       } catch {
         return false;
       }
     }, undefined, { timeout: 30_000 });
+    await sleep(1_000); // the editor shows its info tab once the flows are in: open ours after that
     await page.evaluate(() => RED.sidebar.show('qbsync-console'));
     await page.waitForSelector(`.qbc-sidebar ${q('connections')} .qbc-card`);
+    await page.selectOption(`.qbc-sidebar ${q('connection')}`, 'bt-qbo');
+    await page.click(`.qbc-sidebar ${q('tab-items')}`);
+    await page.waitForSelector('.qbc-sidebar [data-qbc-row="it-101"]');
+    assert.ok(await page.isVisible('.qbc-sidebar [data-qbc-row="it-101"]'), 'the sidebar tab is showing');
     await shot('console-sidebar');
     assert.deepEqual(pageErrors, []);
   });

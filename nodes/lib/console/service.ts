@@ -102,6 +102,9 @@ export function progressOf(text: string | undefined): { entity: string; done: nu
 }
 
 export class ConsoleService {
+  /** Told when the console itself recorded something an open console shows (the last Web Connector run). */
+  changed?: (companyId: string, event: string) => void;
+
   constructor(
     private readonly source: ConsoleSource,
     private readonly registry: HandlerRegistry,
@@ -139,7 +142,7 @@ export class ConsoleService {
       company.on('session', (event: { reason?: string; summary?: string }) => {
         const error = event.reason === 'error' || /\berror\b/.test(String(event.summary ?? ''));
         company.log(RUN_LOG).put('last', { status: error ? 'error' : 'ok', label: String(event.summary ?? '').slice(0, 500), detail: { reason: event.reason } })
-          .catch(() => undefined);
+          .then(() => this.changed?.(company.id, 'session'), () => undefined);
       });
     }
   }

@@ -18,7 +18,7 @@ export const CONSOLE_ROOT = '/qbsync/console';
 const API = `${CONSOLE_ROOT}/api`;
 const CONNECTION_TYPES = ['qbo-connection', 'qbwc-server'] as const;
 /** Company events that change what a console shows. */
-const LIVE_EVENTS = ['status', 'synced', 'job', 'matches', 'imported', 'linked', 'session'] as const;
+const LIVE_EVENTS = ['status', 'synced', 'job', 'matches', 'imported', 'linked'] as const;
 /** Pushes per company are gathered for this long (a burst of events is one message). */
 const LIVE_GATHER_MS = 250;
 
@@ -107,10 +107,10 @@ function messages(lang: unknown): Record<string, unknown> {
   return {};
 }
 
-export function registerConsoleRoutes(RED: RuntimeAPI): ConsoleService {
-  const service = new ConsoleService({ connections: () => deployedConnections(RED), status: connectionStatus }, registry);
-  if (registered.has(RED.httpAdmin as object)) return service;
+export function registerConsoleRoutes(RED: RuntimeAPI): void {
+  if (registered.has(RED.httpAdmin as object)) return;
   registered.add(RED.httpAdmin as object);
+  const service = new ConsoleService({ connections: () => deployedConnections(RED), status: connectionStatus }, registry);
   const read = RED.auth.needsPermission('qbsync.read');
   const write = forbiddenIfSignedIn(RED.auth.needsPermission('qbsync.write'), 'qbsync.write');
 
@@ -127,6 +127,7 @@ export function registerConsoleRoutes(RED: RuntimeAPI): ConsoleService {
     }
     events.add(event);
   };
+  service.changed = push;
   const live = new WeakSet<Company>();
   const listen = (company: Company) => {
     if (live.has(company)) return;
@@ -187,5 +188,4 @@ export function registerConsoleRoutes(RED: RuntimeAPI): ConsoleService {
   RED.httpAdmin.get(`${API}/connections/:id/scheduler`, read, json((req) => service.scheduler(req.params.id)));
   RED.httpAdmin.get(`${API}/connections/:id/preview`, read, json((req) => service.currentRules(req.params.id, q(req))));
   RED.httpAdmin.post(`${API}/connections/:id/preview`, write, json((req) => service.preview(req.params.id, b(req))));
-  return service;
 }
