@@ -128,9 +128,11 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
     return { status: res.status, body: parsed };
   }
 
+  const untranslatedSeen: string[] = [];
   async function shot(name: string): Promise<void> {
     await sleep(200);
     await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+    untranslatedSeen.push(...(await untranslated()).map((k) => `${name}: ${k}`));
   }
 
   const q = (name: string) => `[data-qbc="${name}"]`;
@@ -140,6 +142,19 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
     await page.click(q(`tab-${tab}`));
     await page.waitForSelector(`.qbc-panel[data-qbc-tab="${tab}"]`);
     await page.waitForLoadState('networkidle', { timeout: 5_000 }).catch(() => undefined);
+  }
+
+  /** Text of the open console (all its tabs' labels, buttons, options, placeholders) that looks like an untranslated key. */
+  async function untranslated(scope = '.qbc'): Promise<string[]> {
+    const texts: string[] = await page.evaluate((sel: string) => {
+      const out: string[] = [];
+      document.querySelectorAll(sel).forEach((el: any) => {
+        out.push(el.textContent || '');
+        el.querySelectorAll('[placeholder],[title],[aria-label]').forEach((e: any) => out.push(e.getAttribute('placeholder') || '', e.getAttribute('title') || '', e.getAttribute('aria-label') || ''));
+      });
+      return out;
+    }, scope);
+    return [...new Set(texts.flatMap((t) => t.match(/\bconsole\.[a-zA-Z]+(?:\.[\w-]+)*/g) ?? []))];
   }
 
   before(async () => {
@@ -291,6 +306,7 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
     assert.ok(await page.isVisible(q('qwc-btd-qbwc')), 'Desktop connections offer the .qwc file');
     assert.ok(await page.isVisible(q('connect-bt-qbo')), 'Online connections offer Connect');
     await shot('console-connections');
+    assert.deepEqual(await untranslated(), []);
   });
 
   it('Re-sync on Desktop queues the import for the next Web Connector run; the run shows as the last run', async () => {
@@ -478,6 +494,8 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
     await page.waitForSelector('.qbc-sidebar [data-qbc-row="it-101"]');
     assert.ok(await page.isVisible('.qbc-sidebar [data-qbc-row="it-101"]'), 'the sidebar tab is showing');
     await shot('console-sidebar');
+    assert.deepEqual(await untranslated('.qbc-sidebar'), [], 'the editor\'s catalog of the plugin is complete');
     assert.deepEqual(pageErrors, []);
+    assert.deepEqual(untranslatedSeen, [], 'no untranslated key on any tab');
   });
 });
