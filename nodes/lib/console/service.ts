@@ -20,7 +20,7 @@ import { isIsoDate } from '../schemas';
 import { previewRules, type PreviewResult } from './preview';
 import type { HandlerRegistry, RegisteredNode } from './registry';
 import { applySavedGeneral, effectiveGeneral, ID_FIELDS, saveGeneral, savedGeneral, type ConsoleGeneral } from './settings';
-import { Checker, ConsoleConflict, ConsoleNotFound, ConsoleRequestError, listQuery, matchesSearch, page, type Page } from './validate';
+import { Checker, ConsoleConflict, ConsoleNotFound, ConsoleRequestError, listQuery, matchesSearch, page, sortedPage, type Page } from './validate';
 
 /** A deployed connection config node (`qbo-connection` or `qbwc-server`). */
 export interface ConnectionRef {
@@ -92,6 +92,9 @@ export function mirrorView(r: MirrorRecord): MirrorView {
   if (type) out.type = type;
   return out;
 }
+
+/** Name order for lists (one collator: far cheaper than localeCompare per comparison over 100,000 rows). */
+const byName = new Intl.Collator('en').compare;
 
 /** Parses "customers 1,200 / 5,000" (a company's first-load progress) for a progress bar. */
 export function progressOf(text: string | undefined): { entity: string; done: number; total?: number } | undefined {
@@ -205,7 +208,7 @@ export class ConsoleService {
   async general(id: unknown): Promise<Record<string, unknown>> {
     const company = await this.company(id);
     const [terms, accounts] = await Promise.all([company.mirror.list('terms'), company.mirror.list('accounts')]);
-    const options = (list: MirrorRecord[]) => list.filter((r) => r.active).map(mirrorView).sort((a, b) => a.name.localeCompare(b.name));
+    const options = (list: MirrorRecord[]) => list.filter((r) => r.active).map(mirrorView).sort((a, b) => byName(a.name, b.name));
     return {
       edition: company.edition,
       fields: company.edition === 'qbo' ? [...ID_FIELDS] : ['defaultTermsId', 'incomeAccountId'],
@@ -291,8 +294,7 @@ export class ConsoleService {
     const picked = docs.filter((d) =>
       (!f || (f === 'matched' ? d.status === 'matched' : f === 'issue' ? d.status === 'issue' : f === 'pending' ? d.status === 'pending' : f === 'linked' ? !!d.linkedQbId : d.issue === f))
       && matchesSearch(q.q, d.appName, d.appId, d.key));
-    picked.sort((a, b) => a.appName.localeCompare(b.appName) || a.appId.localeCompare(b.appId));
-    const result = page(picked, q);
+    const result = sortedPage(picked, q, (a, b) => byName(a.appName, b.appName) || byName(a.appId, b.appId));
     const mirror = await company.mirror.load(kind === 'item' ? 'items' : 'customers');
     const creatable = !!this.registry.first(company.id, [MATCHER_TYPE[kind]]);
     return {
@@ -371,8 +373,7 @@ export class ConsoleService {
       const v = mirrorView(r);
       if (matchesSearch(q.q, v.name, v.sku, v.email, v.id)) picked.push(v);
     }
-    picked.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
-    return page(picked, q);
+    return sortedPage(picked, q, (a, b) => byName(a.name, b.name) || byName(a.id, b.id));
   }
 
   // ------------------------------------------------------------------ Invoices (BlueTrace)
@@ -487,7 +488,7 @@ export class ConsoleService {
     const { issues } = (await handler.run({ command: 'issues' })) as { issues: Array<{ appId: string; appName: string; key: string; issue: string }> };
     const all = await handler.book.list();
     const picked = issues.filter((i) => (!q.filter || i.issue === q.filter) && matchesSearch(q.q, i.appName, i.appId, i.key))
-      .sort((a, b) => a.appName.localeCompare(b.appName));
+      .sort((a, b) => byName(a.appName, b.appName));
     return { ...page(picked, q), mapped: all.filter((d) => d.status === 'matched').length, unmapped: issues.length };
   }
 

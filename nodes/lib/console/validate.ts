@@ -145,3 +145,27 @@ export function matchesSearch(q: string, ...texts: Array<string | undefined | nu
   for (const t of texts) if (t && t.toLowerCase().includes(q)) return true;
   return false;
 }
+
+/**
+ * One page of `all` in `cmp` order without sorting everything: the first `offset + limit` rows are
+ * kept in a small sorted buffer (one comparison for most rows), so the first pages of 100,000 records
+ * cost a pass, not a sort. Far pages fall back to a full sort.
+ */
+export function sortedPage<T>(all: readonly T[], query: Pick<ListQuery, 'offset' | 'limit'>, cmp: (a: T, b: T) => number): Page<T> {
+  const k = query.offset + query.limit;
+  if (k * 8 >= all.length) return page([...all].sort(cmp), query);
+  const best: T[] = [];
+  for (const item of all) {
+    if (best.length === k && cmp(item, best[k - 1]) >= 0) continue;
+    let lo = 0;
+    let hi = best.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cmp(item, best[mid]) < 0) hi = mid;
+      else lo = mid + 1;
+    }
+    best.splice(lo, 0, item);
+    if (best.length > k) best.pop();
+  }
+  return { total: all.length, offset: query.offset, limit: query.limit, rows: best.slice(query.offset, k) };
+}
