@@ -24,6 +24,7 @@ import { tempDir } from '../support/tmp';
 declare const document: any;
 declare const RED: any;
 declare const localStorage: any;
+declare const window: any;
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -497,5 +498,19 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
     assert.deepEqual(await untranslated('.qbc-sidebar'), [], 'the editor\'s catalog of the plugin is complete');
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(untranslatedSeen, [], 'no untranslated key on any tab');
+  });
+
+  it('"Preview on QuickBooks data" from the item matcher\'s dialog runs the edited rule on the real data', async () => {
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('bt-items')));
+    await page.waitForSelector('#node-dialog-ok', { state: 'visible' });
+    await page.waitForFunction(() => !!(window as any).$('#node-input-appRule').typedInput('value'));
+    await page.evaluate(() => (window as any).$('#node-input-appRule').typedInput('value', '$normKey(name)'));
+    await page.click('.qb-rule-preview-run');
+    await page.waitForFunction(() => /would change/.test(document.querySelector('.qb-rule-preview-result')?.textContent ?? ''));
+    const text = (await page.textContent('.qb-rule-preview-result')) ?? '';
+    assert.match(text, /Deployed rules: 2 matched, 1 with issues · these rules: \d+ matched/);
+    await shot('console-matcher-preview');
+    await page.click('#node-dialog-cancel');
+    assert.deepEqual(pageErrors, []);
   });
 });

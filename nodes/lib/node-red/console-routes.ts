@@ -23,11 +23,12 @@ const LIVE_EVENTS = ['status', 'synced', 'job', 'matches', 'imported', 'linked']
 const LIVE_GATHER_MS = 250;
 
 const registered = new WeakSet<object>();
+let detachPrevious: (() => void) | undefined;
 
 interface RuntimeAPI extends NodeAPI {
   nodes: NodeAPI['nodes'] & { eachNode?: (cb: (config: { id: string; type: string; name?: string; d?: boolean }) => void) => void };
   comms?: { publish(topic: string, data: unknown, retain?: boolean): void };
-  events?: { on(event: string, fn: (...args: unknown[]) => void): void };
+  events?: { on(event: string, fn: (...args: unknown[]) => void): void; removeListener?(event: string, fn: (...args: unknown[]) => void): void };
 }
 
 /** The deployed connection config nodes (enabled ones), by the runtime's flow configuration. */
@@ -136,12 +137,20 @@ export function registerConsoleRoutes(RED: RuntimeAPI): void {
     service.watch(company).catch((err) => RED.log.warn(`[qbsync console] ${(err as Error).message}`));
   };
   // Every company a node uses, and every deployed connection once the flows have started.
-  registry.on('added', (entry: { company: Company }) => listen(entry.company));
-  for (const entry of registry.all()) listen(entry.company);
-  RED.events?.on('flows:started', () => {
+  const onAdded = (entry: { company: Company }) => listen(entry.company);
+  const onStarted = () => {
     for (const ref of deployedConnections(RED)) ref.whenCompany().then(listen, () => undefined);
     RED.comms?.publish('qbsync/console/deployed', { at: new Date().toISOString() }, false);
-  });
+  };
+  // One runtime per process: a runtime started again (tests) replaces the previous one's listeners.
+  detachPrevious?.();
+  registry.on('added', onAdded);
+  RED.events?.on('flows:started', onStarted);
+  detachPrevious = () => {
+    registry.off('added', onAdded);
+    RED.events?.removeListener?.('flows:started', onStarted);
+  };
+  for (const entry of registry.all()) listen(entry.company);
 
   const json = (run: (req: RequestLike) => Promise<unknown>) => (req: RequestLike, res: ResponseLike) => {
     let work: Promise<unknown>;
