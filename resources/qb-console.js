@@ -114,7 +114,19 @@
       this.env.logout ? button(t('login.logout'), function () { self.env.logout(); }, { name: 'logout' }) : null,
       this.liveBadge = h('span.qbc-live', { title: t('live'), hidden: true }, '● ' + t('live')));
     this.help = h('div.qbc-help', { hidden: true }, ['p1', 'p2', 'p3', 'p4', 'p5'].map(function (k) { return h('p', null, t('helpText.' + k)); }));
-    this.tabBar = h('div.qbc-tabs', { role: 'tablist' });
+    this.tabBar = h('div.qbc-tabs', { role: 'tablist', 'aria-label': t('title') });
+    // Arrow keys move between tabs (the tablist pattern); Tab moves on into the open tab.
+    this.tabBar.addEventListener('keydown', function (e) {
+      if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft' && e.key !== 'Home' && e.key !== 'End') return;
+      var tabs = Array.prototype.slice.call(self.tabBar.querySelectorAll('[role=tab]'));
+      var at = tabs.indexOf(document.activeElement);
+      var next = e.key === 'Home' ? 0 : e.key === 'End' ? tabs.length - 1 : (at + (e.key === 'ArrowRight' ? 1 : -1) + tabs.length) % tabs.length;
+      e.preventDefault();
+      self.tab = tabs[next].getAttribute('data-qbc').slice('tab-'.length);
+      self.render();
+      var again = self.tabBar.querySelector('[data-qbc="tab-' + self.tab + '"]');
+      if (again) again.focus();
+    });
     this.panel = h('div.qbc-panel', { role: 'tabpanel' });
     this.root.appendChild(tools);
     this.root.appendChild(this.help);
@@ -182,7 +194,7 @@
     tabs.forEach(function (name) {
       var selected = name === self.tab;
       self.tabBar.appendChild(h('button.qbc-tab' + (selected ? '.selected' : ''), {
-        type: 'button', role: 'tab', 'aria-selected': selected ? 'true' : 'false', 'data-qbc': 'tab-' + name,
+        type: 'button', role: 'tab', 'aria-selected': selected ? 'true' : 'false', 'data-qbc': 'tab-' + name, tabindex: selected ? '0' : '-1',
         on: { click: function () { self.tab = name; self.render(); } },
       }, t('tabs.' + name)));
     });
@@ -763,16 +775,25 @@
       var url = new URL(base + 'comms', location.href);
       url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
       var ws = new WebSocket(url.href);
+      var subscribe = function () { ws.send(JSON.stringify({ subscribe: 'qbsync/console/#' })); };
       ws.onopen = function () {
-        retry = 1000;
         var tk = token();
+        // With adminAuth, Node-RED wants the token alone first; subscribe once it answers {auth: "ok"}.
         if (tk) ws.send(JSON.stringify({ auth: tk }));
-        ws.send(JSON.stringify({ subscribe: 'qbsync/console/#' }));
+        else {
+          retry = 1000;
+          subscribe();
+        }
       };
       ws.onmessage = function (e) {
         var msgs;
         try { msgs = JSON.parse(e.data); } catch (err) { return; }
-        (Array.isArray(msgs) ? msgs : [msgs]).forEach(function (m) { if (m && m.topic) onMessage(m.topic, m.data); });
+        (Array.isArray(msgs) ? msgs : [msgs]).forEach(function (m) {
+          if (m && m.auth === 'ok') {
+            retry = 1000;
+            subscribe();
+          } else if (m && m.topic) onMessage(m.topic, m.data);
+        });
       };
       ws.onclose = function () { setTimeout(open, retry); retry = Math.min(retry * 2, 30000); };
     }

@@ -90,6 +90,7 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
   let qbo: QboSimulator;
   const tokens: Record<string, string> = {};
   const pageErrors: string[] = [];
+  let commsAuthFailures = 0;
   const desktop = {
     blubilling: new QbdCompany({ companyFile: 'C:\\QuickBooks\\BluBilling Console.QBW', seed: { items: [
       { type: 'ItemService', Name: 'Hosting - Monthly', Price: 50 }, { type: 'ItemService', Name: 'Setup Fee', Price: 100 },
@@ -225,6 +226,9 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
     page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
     page.setDefaultTimeout(10_000);
     page.on('pageerror', (err) => pageErrors.push(String(err.stack || err.message)));
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => {
+      if (String(f.payload).includes('"auth":"fail"')) commsAuthFailures++;
+    }));
   }, { timeout: 120_000 });
 
   after(async () => {
@@ -308,6 +312,19 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
     assert.ok(await page.isVisible(q('connect-bt-qbo')), 'Online connections offer Connect');
     await shot('console-connections');
     assert.deepEqual(await untranslated(), []);
+    // Keyboard: the selected tab takes focus, arrow keys move between tabs.
+    await page.selectOption(q('connection'), 'bt-qbo');
+    await page.focus(q('tab-connections'));
+    await page.keyboard.press('ArrowRight');
+    await page.waitForSelector('.qbc-panel[data-qbc-tab="general"]');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-qbc')), 'tab-general');
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForSelector('.qbc-panel[data-qbc-tab="connections"]');
+    // The .qwc file of a Desktop connection downloads with the admin's token.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(q('qwc-btd-qbwc'))]);
+    const qwc = fs.readFileSync((await download.path()) as string, 'utf8');
+    assert.match(qwc, /<AppURL>http:\/\/localhost:\d+\/bluetrace\/qbwc<\/AppURL>/);
+    assert.equal(download.suggestedFilename(), 'BlueTrace_QuickBooks_Desktop.qwc');
   });
 
   it('Re-sync on Desktop queues the import for the next Web Connector run; the run shows as the last run', async () => {
@@ -317,7 +334,7 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
     assert.ok(before.body.desktop.nextRun.count > 0, 'imports wait for the Web Connector');
     const run = await wc.bluetrace.runSession();
     assert.deepEqual(run.errors, []);
-    // Pushed over comms: the card shows the run and the loaded copy without a reload.
+    // Pushed over comms (the console never polls): the card shows the run and the loaded copy without a reload.
     await page.waitForFunction((sel: string) => /complete/.test(document.querySelector(sel)?.textContent ?? ''), `${q('connection-btd-qbwc')} ${q('last-run')}`, { timeout: 15_000 });
     await page.waitForSelector(`${q('connection-btd-qbwc')} .qbc-state-connected`, { timeout: 15_000 });
     const after = await admin('GET', '/qbsync/console/api/connections/btd-qbwc', 'admin');
@@ -498,6 +515,7 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
     assert.deepEqual(await untranslated('.qbc-sidebar'), [], 'the editor\'s catalog of the plugin is complete');
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(untranslatedSeen, [], 'no untranslated key on any tab');
+    assert.equal(commsAuthFailures, 0, 'the page of its own signs in to comms at once');
   });
 
   it('"Preview on QuickBooks data" from the item matcher\'s dialog runs the edited rule on the real data', async () => {

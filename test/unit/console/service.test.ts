@@ -12,6 +12,8 @@ import { ConsoleService, mirrorView, progressOf } from '../../../nodes/lib/conso
 import { syncEnabled } from '../../../nodes/lib/console/settings';
 import { listQuery } from '../../../nodes/lib/console/validate';
 import { InvoiceHandler } from '../../../nodes/lib/handlers/invoices';
+import { ExportHandler } from '../../../nodes/lib/handlers/exporter';
+import { ExportScheduler } from '../../../nodes/lib/handlers/scheduler';
 import { MatcherHandler } from '../../../nodes/lib/handlers/matcher';
 import { ISSUES } from '../../../nodes/lib/matching';
 import { connectionStatus } from '../../../nodes/lib/node-red/admin-routes';
@@ -162,6 +164,40 @@ describe('console service', () => {
     assert.equal(JSON.stringify(await company.matches('item').list()), docsBefore, 'the preview wrote nothing');
     await rejects(service.preview(company.id, { kind: 'item', appRule: '$normKey(sku' }), 400, 'appRule');
     await rejects(service.preview(company.id, { kind: 'item', appRule: '$error("boom")' }), 400, 'appRule');
+  });
+
+  it('Retry now: a refused invoice job is approved again; an order that waited is handled again by the invoice creator', async () => {
+    const { company, service, registry, customers } = await rig();
+    await customers.run({ command: 'link', appId: 'c-8', qbId: 'qc1' });
+    const invoices = new InvoiceHandler(company);
+    registry.add({ nodeId: 'n-invoices', type: 'qb-invoice-creator', name: 'invoices', company, handler: invoices });
+    const order = { id: 'so-9', orderNumber: 'SO-9', customerId: 'c-8', packedDate: '2026-11-20', lines: [{ itemId: 'it-1', quantity: 1, unitPrice: 10 }] };
+    assert.equal((await invoices.handle(order)).status, 'queued');
+    const job = (await company.outbox.get('invoice:so-9'))!;
+    await company.outbox.approve([job.key]);
+    const failed = await company.outbox.fail(await company.outbox.markSent((await company.outbox.get(job.key))!), { code: 'qb', message: 'Invalid Reference Id', statusCode: '2500' });
+    await invoices.onJob(failed);
+    const page = await service.invoices(company.id, { filter: 'needs-action' });
+    assert.deepEqual(page.rows.map((r) => [r.orderId, r.retryable, r.qbNumber]), [['so-9', true, 'SO-9']]);
+    assert.match(String((page.rows[0].actions as string[])[0]), /Invalid Reference Id/);
+    const kicks = company.kicks;
+    const retried = await service.retryInvoice(company.id, { orderId: 'so-9' });
+    assert.deepEqual([retried.status, retried.retried], ['queued', 'job']);
+    assert.equal((await company.outbox.get(job.key))?.state, 'approved');
+    assert.ok(company.kicks > kicks, 'sent at once where the edition can');
+    await rejects(service.retryInvoice(company.id, { orderId: 'so-404' }), 404);
+    await rejects(service.retryInvoice(company.id, {}), 400, 'orderId');
+  });
+
+  it('the Accounting Scheduler\'s next export date comes from the exporter\'s own scheduler', async () => {
+    const { company, service, registry } = await rig('qbd');
+    const exporter = new ExportHandler(company, { timeZone: 'UTC' });
+    const scheduler = new ExportScheduler(store(), `${company.id}|n-exporter`, {
+      periodStart: '2026-01-01', every: 1, unit: 'months', timeZone: 'UTC', entities: ['invoices'], exporter: async () => ({}) as never, now: () => new Date('2026-01-15T12:00:00Z'),
+    });
+    registry.add({ nodeId: 'n-exporter', type: 'qb-date-range-exporter', name: 'export', company, handler: exporter, extras: { scheduler } });
+    const r = await service.scheduler(company.id);
+    assert.deepEqual(r.schedules, [{ nodeId: 'n-exporter', name: 'export', enabled: true, exportDate: '2026-02-01', from: '2026-01-01', to: '2026-01-31' }]);
   });
 
   it('progress texts become a bar: "customers 1,200 / 5,000"', () => {
