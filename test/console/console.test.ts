@@ -366,10 +366,22 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
     assert.equal(g.body.settings.invoiceCreation, false);
     const packed = await rest('POST', '/bluetrace/orders/packed', { id: 'so-1', orderNumber: 'SO-1', customerId: 'c-7', packedDate: today, lines: [{ itemId: 'it-101', quantity: 2, unitPrice: 42.5 }] });
     assert.equal(packed.body.status, 'disabled', 'the runtime follows the console\'s setting');
-    // Back on, for the invoice steps.
+    // Items sync off: the item matcher refuses records (the flow answers 400 with the reason) and matches nothing.
+    await page.uncheck(q('general-itemsSync'));
+    await page.click(q('general-save'));
+    await eventually('items sync off', async () => (await admin('GET', '/qbsync/console/api/connections/bt-qbo/general', 'admin')).body.settings.itemsSync === false);
+    const refused = await rest('POST', '/bluetrace/items', [{ id: 'it-900', name: 'Clams', sku: 'CLM-1' }]);
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.error, /Items sync is turned off/);
+    assert.ok(!(await rest('GET', '/bluetrace/issues/items')).body.some((i: { appId: string }) => i.appId === 'it-900'), 'nothing stored');
+    // Back on, for the next steps.
+    await page.check(q('general-itemsSync'));
     await page.check(q('general-invoiceCreation'));
     await page.click(q('general-save'));
-    await eventually('invoice creation on', async () => (await admin('GET', '/qbsync/console/api/connections/bt-qbo/general', 'admin')).body.settings.invoiceCreation === true);
+    await eventually('invoice creation and items sync on', async () => {
+      const s = (await admin('GET', '/qbsync/console/api/connections/bt-qbo/general', 'admin')).body.settings;
+      return s.invoiceCreation === true && s.itemsSync === true;
+    });
   });
 
   it('Items: counts and issues with their resolution; Create in QuickBooks for a missing item', async () => {

@@ -20,7 +20,7 @@ import { isIsoDate } from '../schemas';
 import { previewRules, type PreviewResult } from './preview';
 import type { HandlerRegistry, RegisteredNode } from './registry';
 import { applySavedGeneral, effectiveGeneral, ID_FIELDS, saveGeneral, savedGeneral, type ConsoleGeneral } from './settings';
-import { Checker, ConsoleConflict, ConsoleNotFound, ConsoleRequestError, listQuery, matchesSearch, page, sortedPage, type Page } from './validate';
+import { Checker, ConsoleConflict, ConsoleNotFound, ConsoleRequestError, listQuery, matchesSearch, page, safeMessage, sortedPage, type Page } from './validate';
 
 /** A deployed connection config node (`qbo-connection` or `qbwc-server`). */
 export interface ConnectionRef {
@@ -129,7 +129,7 @@ export class ConsoleService {
     try {
       company = await ref.whenCompany();
     } catch (err) {
-      throw new ConsoleConflict((err as Error).message);
+      throw new ConsoleConflict(safeMessage((err as Error).message));
     }
     await this.watch(company);
     return company;
@@ -167,7 +167,7 @@ export class ConsoleService {
     try {
       company = await Promise.race([ref.whenCompany(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('still starting')), 2_000).unref())]);
     } catch (err) {
-      return { ...base, state: 'error', message: (err as Error).message, nodes: [] };
+      return { ...base, state: 'error', message: safeMessage((err as Error).message), nodes: [] };
     }
     await this.watch(company);
     const status = await this.source.status(company);

@@ -169,3 +169,8 @@ export function sortedPage<T>(all: readonly T[], query: Pick<ListQuery, 'offset'
   }
   return { total: all.length, offset: query.offset, limit: query.limit, rows: best.slice(query.offset, k) };
 }
+
+/** A message fit for an admin's screen: file-system paths replaced by "…" (never a path in an answer). */
+export function safeMessage(message: unknown): string {
+  return String(message ?? '').replace(/(?:[A-Za-z]:)?[\\/][^\s'"]*[\\/][^\s'"]*/g, '…').slice(0, 500);
+}

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Company, Edition } from '../company/types';
 import { ConsoleService, type ConnectionRef } from '../console/service';
 import { registry } from '../console/registry';
-import { bodyOf } from '../console/validate';
+import { bodyOf, safeMessage } from '../console/validate';
 import { packageRoot } from '../util/package-root';
 import { connectionStatus } from './admin-routes';
 import type { NodeAPI, RequestLike, ResponseLike, RouteHandler } from './types';
@@ -48,17 +48,16 @@ function deployedConnections(RED: RuntimeAPI): ConnectionRef[] {
 function answerError(res: ResponseLike, err: unknown, log: NodeAPI['log']): void {
   const e = err as Error & { status?: number; problems?: unknown; code?: string };
   if (e && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-    res.status(e.status).json({ error: e.message, ...(e.problems ? { problems: e.problems } : {}) });
+    res.status(e.status).json({ error: safeMessage(e.message), ...(e.problems ? { problems: e.problems } : {}) });
     return;
   }
   if (e?.name === 'SchemaError' || e?.name === 'RequestError') {
-    res.status(e.code === 'QB_NOT_FOUND' ? 404 : 400).json({ error: e.message, ...(e.problems ? { problems: e.problems } : {}) });
+    res.status(e.code === 'QB_NOT_FOUND' ? 404 : 400).json({ error: safeMessage(e.message), ...(e.problems ? { problems: e.problems } : {}) });
     return;
   }
   log.warn(`[qbsync console] ${e?.message ?? String(err)}`);
   // The message only: never a stack trace or a file path.
-  const message = String(e?.message ?? 'the console could not do this').replace(/(?:[A-Za-z]:)?[\\/][^\s'"]*[\\/][^\s'"]*/g, '…');
-  res.status(500).json({ error: message });
+  res.status(500).json({ error: safeMessage(e?.message ?? 'the console could not do this') });
 }
 
 /**

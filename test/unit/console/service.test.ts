@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { HandlerRegistry } from '../../../nodes/lib/console/registry';
 import { ConsoleService, mirrorView, progressOf } from '../../../nodes/lib/console/service';
 import { syncEnabled } from '../../../nodes/lib/console/settings';
-import { listQuery } from '../../../nodes/lib/console/validate';
+import { listQuery, safeMessage } from '../../../nodes/lib/console/validate';
 import { InvoiceHandler } from '../../../nodes/lib/handlers/invoices';
 import { ExportHandler } from '../../../nodes/lib/handlers/exporter';
 import { ExportScheduler } from '../../../nodes/lib/handlers/scheduler';
@@ -198,6 +198,31 @@ describe('console service', () => {
     registry.add({ nodeId: 'n-exporter', type: 'qb-date-range-exporter', name: 'export', company, handler: exporter, extras: { scheduler } });
     const r = await service.scheduler(company.id);
     assert.deepEqual(r.schedules, [{ nodeId: 'n-exporter', name: 'export', enabled: true, exportDate: '2026-02-01', from: '2026-01-01', to: '2026-01-31' }]);
+  });
+
+  it('Connections: state with a progress bar during the first load; Desktop: the last Web Connector run and what waits', async () => {
+    const { company, service } = await rig('qbd');
+    (company as unknown as { setStatus(s: unknown): void }).setStatus({ state: 'connecting', progress: 'customers 1,200 / 5,000' });
+    const view = await service.connection(company.id);
+    assert.equal(view.state, 'connecting');
+    assert.deepEqual(view.progressBar, { entity: 'customers', done: 1200, total: 5000 });
+    assert.deepEqual(Object.keys(view.mirror as object), ['items', 'customers', 'terms', 'accounts']);
+    assert.deepEqual((view.nodes as Array<{ type: string }>).map((n) => n.type), ['qb-customer-matcher', 'qb-item-matcher']);
+    await company.outbox.enqueue({ key: 'import:x', kind: 'import.items', payload: { from: '2026-01-01', to: '2026-01-31' }, autoApprove: true });
+    let pushed = '';
+    service.changed = (_id, event) => (pushed = event);
+    company.emit('session', { ticket: 't', reason: 'closed', summary: '2 sent, 1 complete, 1 error' });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(pushed, 'session', 'an open console is told');
+    const desktop = (await service.connection(company.id)).desktop as { lastRun: { outcome: string; summary: string }; nextRun: { count: number; byKind: Record<string, number> } };
+    assert.deepEqual([desktop.lastRun.outcome, desktop.lastRun.summary], ['error', '2 sent, 1 complete, 1 error']);
+    assert.deepEqual(desktop.nextRun.byKind, { 'import.items': 1 });
+  });
+
+  it('answers never carry a file-system path', () => {
+    assert.equal(safeMessage('the store /home/nr/.node-red/quickbooks is locked by 42'), 'the store … is locked by 42');
+    assert.equal(safeMessage('C:\\QuickBooks\\Co.QBW cannot be opened'), '… cannot be opened');
+    assert.equal(safeMessage('customers 1,200 / 5,000'), 'customers 1,200 / 5,000');
   });
 
   it('progress texts become a bar: "customers 1,200 / 5,000"', () => {
