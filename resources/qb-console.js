@@ -832,7 +832,7 @@
           h('button.red-ui-button.primary', { type: 'submit', 'data-qbc': 'login-submit' }, t('login.submit')), msg);
         form.addEventListener('submit', function (e) {
           e.preventDefault();
-          fetchApi(base, 'POST', 'auth/token', { client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: user.value, password: pass.value }).then(function (tokens) {
+          fetchApi(base, 'POST', 'auth/token', { client_id: 'node-red-editor', grant_type: 'password', scope: '', username: user.value, password: pass.value }).then(function (tokens) {
             localStorage.setItem(TOKENS, JSON.stringify(tokens));
             clear(root);
             start();

@@ -530,6 +530,26 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
     assert.equal(commsAuthFailures, 0, 'the page of its own signs in to comms at once');
   });
 
+  it('a read-only user sees the console and is told, not obeyed, when pressing a button', async () => {
+    const context = await browser!.newContext({ viewport: { width: 1300, height: 900 } });
+    const viewer = await context.newPage();
+    try {
+      await viewer.goto(`${base}/qbsync/console`);
+      await viewer.fill(q('login-username'), 'viewer');
+      await viewer.fill(q('login-password'), USERS.viewer);
+      await viewer.click(q('login-submit'));
+      // The page asks for the user's own permissions (scope ""), as the editor's login does.
+      await viewer.waitForSelector(`${q('connection-bt-qbo')} .qbc-state-connected`);
+      const mirrorBefore = (await admin('GET', '/qbsync/console/api/connections/bt-qbo', 'admin')).body.mirror.items.syncedAt;
+      await viewer.click(q('resync-bt-qbo'));
+      await viewer.waitForSelector(`${q('connection-bt-qbo')} .qbc-error`);
+      assert.match(await viewer.textContent(`${q('connection-bt-qbo')} .qbc-error`) ?? '', /no write permission/);
+      assert.equal((await admin('GET', '/qbsync/console/api/connections/bt-qbo', 'admin')).body.mirror.items.syncedAt, mirrorBefore, 'nothing was re-synced');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('"Preview on QuickBooks data" from the item matcher\'s dialog runs the edited rule on the real data', async () => {
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('bt-items')));
     await page.waitForSelector('#node-dialog-ok', { state: 'visible' });
