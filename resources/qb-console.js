@@ -547,7 +547,8 @@
         var importMsg = h('div.qbc-msg');
         panel.appendChild(h('section.qbc-section', { 'data-qbc': 'import' }, h('h3', null, t('blubilling.import')),
           h('div.qbc-row', null, h('label', null, t('blubilling.from'), ' ', from), ' ', h('label', null, t('blubilling.to'), ' ', to)),
-          h('div.qbc-row', null, t('blubilling.entitiesImport'), ' ', which, ' ', h('label', null, t('blubilling.dateField'), ' ', dateField)),
+          h('div.qbc-row', null, t('blubilling.entitiesImport'), ' ', which),
+          h('div.qbc-row', null, h('label', null, t('blubilling.dateField'), ' ', dateField)),
           h('div.qbc-buttons', null, button(t('blubilling.startImport'), function (e) {
             self.act(e.target, importMsg, self.api('POST', base() + '/imports', { from: from.value, to: to.value, entities: checked(which), dateField: dateField.value }), function (r) {
               return t('blubilling.importQueued', { count: r.queued.length }) + (r.warnings && r.warnings.length ? ' ' + r.warnings.join(' ') : '');
@@ -567,6 +568,17 @@
           limit: 10,
           onData: function (r) { self.state.chargeCounts.textContent = t('blubilling.chargesCounts', { mapped: fmt(r.mapped), unmapped: fmt(r.unmapped) }); },
           row: function (r) { return h('tr', null, td(r.appName), td(r.key || '—'), td(h('strong', null, r.title), h('div.qbc-resolution', null, r.resolution))); },
+        });
+        // BluBilling's Item List (Fig 6): the Name to enter exactly as a charge's Price Code.
+        chargeSection.appendChild(h('h4.qbc-sub', null, t('matches.mirrorTitle', { entity: t('entity.items') })));
+        chargeSection.appendChild(h('p.qbc-muted', null, t('matches.mirrorHelp')));
+        this.state.itemList = this.pagedList(chargeSection, {
+          name: 'blubilling-items',
+          url: function () { return base() + '/mirror/items'; },
+          filters: [['active', t('matches.onlyActive')], ['inactive', t('matches.onlyInactive')]],
+          columns: [t('matches.name'), t('matches.sku'), t('matches.active')],
+          limit: 10,
+          row: function (r) { return h('tr', null, td(h('span.qbc-copy', null, r.name)), td(r.sku || '—'), td(r.active ? t('yes') : t('no'))); },
         });
       }
 
@@ -657,7 +669,7 @@
           clear(self.state.imports).appendChild(h('table.qbc-table', { 'data-qbc': 'imports-table' }, h('thead', null, h('tr', null, h('th', null, t('blubilling.entity')), h('th', null, t('blubilling.status')), h('th', null, t('blubilling.count')))), h('tbody', null, rows)));
         }, function (err) { self.showError(self.state.imports, err); }));
       }
-      if (this.state.charges) work.push(this.state.charges.load());
+      if (this.state.charges) work.push(this.state.charges.load(), this.state.itemList.load());
       if (this.state.queue) work.push(this.state.queue.load());
       if (this.state.history) work.push(this.state.history.load());
       if (this.state.scheduler) {

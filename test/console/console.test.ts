@@ -455,6 +455,8 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
     // Charges: one maps, one does not (BluBilling's instruction shows).
     await rest('POST', '/blubilling/charges', [{ id: 'ch-1', name: 'Monthly Hosting', priceCode: 'Hosting - Monthly' }, { id: 'ch-2', name: 'Setup', priceCode: 'setup fee' }]);
     await page.waitForFunction(() => /Exactly as it appears under the Name column/.test(document.querySelector('[data-qbc="charges"]')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    // The imported Item List, whose Name goes into a Price Code exactly.
+    await page.waitForFunction(() => /Setup Fee/.test(document.querySelector('[data-qbc="blubilling-items"]')?.textContent ?? ''));
     await shot('console-blubilling-import');
   });
 
