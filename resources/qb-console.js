@@ -147,6 +147,12 @@
     if (this.refreshTimer) return;
     this.refreshTimer = setTimeout(function () {
       self.refreshTimer = undefined;
+      // An admin choosing in a list row (a candidate, a check box) keeps it: refresh once they leave it.
+      var active = document.activeElement;
+      if (active && self.panel.contains(active) && /^(SELECT|TEXTAREA)$/.test(active.tagName)) {
+        active.addEventListener('blur', function () { self.onLive(topic, data); }, { once: true });
+        return;
+      }
       if (topic === 'qbsync/console/deployed') self.reload();
       else self.refreshData();
     }, 150);

@@ -454,6 +454,9 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
     await page.waitForFunction(() => /Complete/.test(document.querySelector('[data-qbc="imports-table"]')?.textContent ?? ''), undefined, { timeout: 15_000 });
     // Charges: one maps, one does not (BluBilling's instruction shows).
     await rest('POST', '/blubilling/charges', [{ id: 'ch-1', name: 'Monthly Hosting', priceCode: 'Hosting - Monthly' }, { id: 'ch-2', name: 'Setup', priceCode: 'setup fee' }]);
+    // Previous History: an import row opens what it imported.
+    await page.click(q('open-import:items:2000-01-01:' + today));
+    await page.waitForFunction(() => /Hosting - Monthly/.test(document.querySelector('[data-qbc="history-detail"]')?.textContent ?? ''));
     await page.waitForFunction(() => /Exactly as it appears under the Name column/.test(document.querySelector('[data-qbc="charges"]')?.textContent ?? ''), undefined, { timeout: 15_000 });
     // The imported Item List, whose Name goes into a Price Code exactly.
     await page.waitForFunction(() => /Setup Fee/.test(document.querySelector('[data-qbc="blubilling-items"]')?.textContent ?? ''));

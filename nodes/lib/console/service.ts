@@ -550,6 +550,17 @@ export class ConsoleService {
     if (job.kind.startsWith('import.')) {
       const entry = await company.log('import').get(job.key);
       out.imported = { count: entry?.detail?.count ?? job.result?.count ?? 0, total: entry?.detail?.total };
+      // The mirrored records of the list changed in the job's range (items and customers are mirrored; invoices leave on the node's output).
+      const entity = job.kind.slice('import.'.length);
+      const range = job.payload as { from?: string; to?: string };
+      if ((entity === 'items' || entity === 'customers') && range?.from && range.to) {
+        const inRange = (await company.mirror.list(entity)).filter((r) => {
+          const at = textAt(r.data ?? {}, 'MetaData', 'LastUpdatedTime') ?? textAt(r.data ?? {}, 'TimeModified');
+          const day = at?.slice(0, 10);
+          return !!day && day >= (range.from as string).slice(0, 10) && day <= (range.to as string).slice(0, 10);
+        });
+        out.records = { total: inRange.length, shown: inRange.slice(0, 50).map(mirrorView) };
+      }
     } else {
       const exporter = this.registry.first(company.id, ['qb-date-range-exporter']);
       const entity = ({ 'customer.add': 'customer', 'invoice.upsert': 'invoice', 'payment.add': 'payment' } as const)[job.kind as 'customer.add'];
