@@ -19,7 +19,7 @@ import { defaultRule, ruleOrDefault } from '../rules';
 import { isIsoDate } from '../schemas';
 import { previewRules, type PreviewResult } from './preview';
 import type { HandlerRegistry, RegisteredNode } from './registry';
-import { applySavedGeneral, effectiveGeneral, ID_FIELDS, saveGeneral, savedGeneral, type ConsoleGeneral } from './settings';
+import { applySavedGeneral, effectiveGeneral, ID_FIELDS, saveGeneral, savedGeneral, syncEnabled, type ConsoleGeneral } from './settings';
 import { Checker, ConsoleConflict, ConsoleNotFound, ConsoleRequestError, listQuery, matchesSearch, page, safeMessage, sortedPage, type Page } from './validate';
 
 /** A deployed connection config node (`qbo-connection` or `qbwc-server`). */
@@ -356,6 +356,7 @@ export class ConsoleService {
   async resyncKind(id: unknown, kindParam: unknown): Promise<Record<string, unknown>> {
     const kind = this.kind(kindParam);
     const company = await this.company(id);
+    if (!syncEnabled(company.id, kind)) throw new ConsoleConflict(`${kind === 'item' ? 'Items' : 'Customers'} sync is turned off (General tab): turn it on to Re-sync`);
     const report = await (this.matcher(company, kind).handler as MatcherHandler).run({ command: 'resync' });
     return 'matched' in report ? { matched: report.matched, issues: report.issues, byIssue: report.byIssue } : {};
   }

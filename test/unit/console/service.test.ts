@@ -144,8 +144,10 @@ describe('console service', () => {
     const invoices = new InvoiceHandler(company);
     const outcome = await invoices.handle({ id: 'so-1', orderNumber: 'SO-1', customerId: 'c-8', packedDate: '2026-11-20', lines: [{ itemId: 'it-1', quantity: 1, unitPrice: 1 }] });
     assert.equal(outcome.status, 'disabled');
+    await rejects(service.resyncKind(company.id, 'item'), 409);
     await service.saveGeneral(company.id, { itemsSync: true });
     assert.equal(syncEnabled(company.id, 'item'), true);
+    assert.equal((await service.resyncKind(company.id, 'item')).matched, 20);
   });
 
   it('Rule preview: counts for the edited rule beside the current one and the records that change; nothing is written', async () => {
