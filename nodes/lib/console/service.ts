@@ -20,7 +20,7 @@ import { isIsoDate } from '../schemas';
 import { previewRules, type PreviewResult } from './preview';
 import type { HandlerRegistry, RegisteredNode } from './registry';
 import { applySavedGeneral, effectiveGeneral, ID_FIELDS, saveGeneral, savedGeneral, syncEnabled, type ConsoleGeneral } from './settings';
-import { Checker, ConsoleConflict, ConsoleNotFound, ConsoleRequestError, listQuery, matchesSearch, page, safeMessage, sortedPage, type Page } from './validate';
+import { Checker, ConsoleConflict, ConsoleNotFound, ConsoleRequestError, listQuery, matchesSearch, nameKey, page, safeMessage, sortedPage, type Page } from './validate';
 
 /** A deployed connection config node (`qbo-connection` or `qbwc-server`). */
 export interface ConnectionRef {
@@ -291,10 +291,10 @@ export class ConsoleService {
       }
     }
     const f = q.filter;
-    const picked = docs.filter((d) =>
+    const picked = !f && !q.q ? docs : docs.filter((d) =>
       (!f || (f === 'matched' ? d.status === 'matched' : f === 'issue' ? d.status === 'issue' : f === 'pending' ? d.status === 'pending' : f === 'linked' ? !!d.linkedQbId : d.issue === f))
       && matchesSearch(q.q, d.appName, d.appId, d.key));
-    const result = sortedPage(picked, q, (a, b) => byName(a.appName, b.appName) || byName(a.appId, b.appId));
+    const result = sortedPage(picked, q, (d) => nameKey(d, d.appName, d.appId));
     const mirror = await company.mirror.load(kind === 'item' ? 'items' : 'customers');
     const creatable = !!this.registry.first(company.id, [MATCHER_TYPE[kind]]);
     return {
@@ -367,14 +367,18 @@ export class ConsoleService {
     const q = listQuery(query, ['active', 'inactive']);
     const company = await this.company(id);
     const all = await company.mirror.list(entityParam as string);
-    const picked: MirrorView[] = [];
+    const picked: MirrorRecord[] = [];
     for (const r of all) {
       if (q.filter === 'active' && !r.active) continue;
       if (q.filter === 'inactive' && r.active) continue;
-      const v = mirrorView(r);
-      if (matchesSearch(q.q, v.name, v.sku, v.email, v.id)) picked.push(v);
+      if (q.q) {
+        const v = mirrorView(r);
+        if (!matchesSearch(q.q, v.name, v.sku, v.email, v.id)) continue;
+      }
+      picked.push(r);
     }
-    return sortedPage(picked, q, (a, b) => byName(a.name, b.name) || byName(a.id, b.id));
+    const result = sortedPage(picked, q, (r) => nameKey(r, r.name, r.id));
+    return { ...result, rows: result.rows.map(mirrorView) };
   }
 
   // ------------------------------------------------------------------ Invoices (BlueTrace)

@@ -147,27 +147,44 @@ export function matchesSearch(q: string, ...texts: Array<string | undefined | nu
 }
 
 /**
- * One page of `all` in `cmp` order without sorting everything: the first `offset + limit` rows are
- * kept in a small sorted buffer (one comparison for most rows), so the first pages of 100,000 records
- * cost a pass, not a sort. Far pages fall back to a full sort.
+ * One page of `all` in the order of `key` (compared as plain strings) without sorting everything: the
+ * first `offset + limit` rows are kept in a small sorted buffer (one comparison for most rows), so the
+ * first pages of 100,000 records cost a pass, not a sort. Far pages fall back to a full sort.
  */
-export function sortedPage<T>(all: readonly T[], query: Pick<ListQuery, 'offset' | 'limit'>, cmp: (a: T, b: T) => number): Page<T> {
+export function sortedPage<T>(all: readonly T[], query: Pick<ListQuery, 'offset' | 'limit'>, key: (item: T) => string): Page<T> {
   const k = query.offset + query.limit;
-  if (k * 8 >= all.length) return page([...all].sort(cmp), query);
-  const best: T[] = [];
+  if (k * 8 >= all.length) {
+    const keyed = all.map((item) => ({ item, key: key(item) }));
+    keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return page(keyed.map((e) => e.item), query);
+  }
+  const best: Array<{ item: T; key: string }> = [];
   for (const item of all) {
-    if (best.length === k && cmp(item, best[k - 1]) >= 0) continue;
+    const kk = key(item);
+    if (best.length === k && kk >= best[k - 1].key) continue;
     let lo = 0;
     let hi = best.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (cmp(item, best[mid]) < 0) hi = mid;
+      if (kk < best[mid].key) hi = mid;
       else lo = mid + 1;
     }
-    best.splice(lo, 0, item);
+    best.splice(lo, 0, { item, key: kk });
     if (best.length > k) best.pop();
   }
-  return { total: all.length, offset: query.offset, limit: query.limit, rows: best.slice(query.offset, k) };
+  return { total: all.length, offset: query.offset, limit: query.limit, rows: best.slice(query.offset, k).map((e) => e.item) };
+}
+
+/**
+ * A record's sort key (its name lower-cased, then its id), computed once per record object: the match
+ * book and the mirror keep their objects until a record changes, so a list answer does not lower-case
+ * 100,000 names again.
+ */
+const sortKeys = new WeakMap<object, string>();
+export function nameKey(record: object, name: string, id: string): string {
+  let key = sortKeys.get(record);
+  if (key === undefined) sortKeys.set(record, (key = `${name.toLowerCase()}\u0000${id}`));
+  return key;
 }
 
 /** A message fit for an admin's screen: file-system paths replaced by "…" (never a path in an answer). */
