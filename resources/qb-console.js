@@ -306,9 +306,11 @@
     load: function () {
       var self = this;
       var t = this.t;
+      var st = this.state;
       return this.api('GET', 'connections').then(function (r) {
+        if (self.state !== st) return; // another tab opened meanwhile
         self.connections = r.connections || [];
-        var list = clear(self.state.list);
+        var list = clear(st.list);
         self.connections.forEach(function (c) {
           var msg = h('div.qbc-msg');
           var mirror = Object.keys(c.mirror || {}).map(function (entity) {
@@ -363,7 +365,7 @@
         });
         var tabsBefore = self.tabBar.children.length;
         if (tabsBefore !== self.tabs().length) self.render();
-      }, function (err) { self.showError(self.state.msg, err); });
+      }, function (err) { if (self.state === st) self.showError(st.msg, err); });
     },
   };
 
@@ -380,10 +382,12 @@
     load: function () {
       var self = this;
       var t = this.t;
-      if (this.state.loaded) return; // the form keeps what an admin is choosing; Save reloads it
+      var st = this.state;
+      if (st.loaded) return; // the form keeps what an admin is choosing; Save reloads it
       return this.api('GET', 'connections/' + encodeURIComponent(this.connectionId) + '/general').then(function (g) {
-        self.state.loaded = true;
-        var form = clear(self.state.form);
+        if (self.state !== st) return; // another tab opened meanwhile
+        st.loaded = true;
+        var form = clear(st.form);
         var fields = {};
         g.fields.forEach(function (f) {
           var options = f === 'defaultTermsId' ? g.terms : g.accounts;
@@ -404,9 +408,9 @@
         form.appendChild(h('div.qbc-buttons', null, button(t('general.save'), function (e) {
           var body = {};
           Object.keys(fields).forEach(function (f) { body[f] = fields[f].type === 'checkbox' ? fields[f].checked : fields[f].value; });
-          self.act(e.target, self.state.msg, self.api('POST', 'connections/' + encodeURIComponent(self.connectionId) + '/general', body), t('saved'));
+          self.act(e.target, st.msg, self.api('POST', 'connections/' + encodeURIComponent(self.connectionId) + '/general', body), t('saved'));
         }, { name: 'general-save', primary: true })));
-      }, function (err) { self.showError(self.state.msg, err); });
+      }, function (err) { if (self.state === st) self.showError(st.msg, err); });
     },
   };
 
@@ -564,7 +568,8 @@
       }
 
       if (types.indexOf('qb-charge-mapper') >= 0) {
-        var chargeSection = h('section.qbc-section', { 'data-qbc': 'charges' }, h('h3', null, t('blubilling.charges')), this.state.chargeCounts = h('div.qbc-muted'));
+        var chargeCounts = h('div.qbc-muted');
+        var chargeSection = h('section.qbc-section', { 'data-qbc': 'charges' }, h('h3', null, t('blubilling.charges')), chargeCounts);
         panel.appendChild(chargeSection);
         this.state.charges = this.pagedList(chargeSection, {
           name: 'charges',
@@ -572,7 +577,7 @@
           filters: [['missing-price-code', t('issues.missing-price-code')], ['unmapped-charge', t('issues.unmapped-charge')]],
           columns: [t('blubilling.charge'), t('blubilling.priceCode'), t('blubilling.instruction')],
           limit: 10,
-          onData: function (r) { self.state.chargeCounts.textContent = t('blubilling.chargesCounts', { mapped: fmt(r.mapped), unmapped: fmt(r.unmapped) }); },
+          onData: function (r) { chargeCounts.textContent = t('blubilling.chargesCounts', { mapped: fmt(r.mapped), unmapped: fmt(r.unmapped) }); },
           row: function (r) { return h('tr', null, td(r.appName), td(r.key || '—'), td(h('strong', null, r.title), h('div.qbc-resolution', null, r.resolution))); },
         });
         // BluBilling's Item List (Fig 6): the Name to enter exactly as a charge's Price Code.
@@ -669,22 +674,24 @@
       var t = this.t;
       var base = 'connections/' + encodeURIComponent(this.connectionId);
       var work = [];
-      if (this.state.imports) {
+      var st = this.state;
+      if (st.imports) {
         work.push(this.api('GET', base + '/imports').then(function (r) {
+          if (self.state !== st) return;
           var rows = (r.imports || []).map(function (i) { return h('tr', null, td(i.entity), td(i.status), td(fmt(i.count))); });
-          clear(self.state.imports).appendChild(h('table.qbc-table', { 'data-qbc': 'imports-table' }, h('thead', null, h('tr', null, h('th', null, t('blubilling.entity')), h('th', null, t('blubilling.status')), h('th', null, t('blubilling.count')))), h('tbody', null, rows)));
-        }, function (err) { self.showError(self.state.imports, err); }));
+          clear(st.imports).appendChild(h('table.qbc-table', { 'data-qbc': 'imports-table' }, h('thead', null, h('tr', null, h('th', null, t('blubilling.entity')), h('th', null, t('blubilling.status')), h('th', null, t('blubilling.count')))), h('tbody', null, rows)));
+        }, function (err) { self.showError(st.imports, err); }));
       }
-      if (this.state.charges) work.push(this.state.charges.load(), this.state.itemList.load());
-      if (this.state.queue) work.push(this.state.queue.load());
-      if (this.state.history) work.push(this.state.history.load());
-      if (this.state.scheduler) {
+      if (st.charges) work.push(st.charges.load(), st.itemList.load());
+      if (st.queue) work.push(st.queue.load());
+      if (st.history) work.push(st.history.load());
+      if (st.scheduler) {
         work.push(this.api('GET', base + '/scheduler').then(function (r) {
-          clear(self.state.scheduler).appendChild(h('h3', null, t('blubilling.scheduler')));
+          clear(st.scheduler).appendChild(h('h3', null, t('blubilling.scheduler')));
           r.schedules.forEach(function (s) {
-            self.state.scheduler.appendChild(h('p', { 'data-qbc': 'next-export' }, s.enabled ? t('blubilling.nextExport', { name: s.name || s.nodeId, date: s.exportDate, from: s.from, to: s.to }) : t('blubilling.schedulerOff', { name: s.name || s.nodeId })));
+            st.scheduler.appendChild(h('p', { 'data-qbc': 'next-export' }, s.enabled ? t('blubilling.nextExport', { name: s.name || s.nodeId, date: s.exportDate, from: s.from, to: s.to }) : t('blubilling.schedulerOff', { name: s.name || s.nodeId })));
           });
-        }, function (err) { self.showError(self.state.scheduler, err); }));
+        }, function (err) { self.showError(st.scheduler, err); }));
       }
       return Promise.all(work);
     },
@@ -820,6 +827,7 @@
 
   function standalone(root) {
     var base = location.pathname.replace(/qbsync\/console\/?$/, '');
+    if (base.slice(-1) !== '/') base += '/';
     var lang = (navigator.language || 'en-US');
     fetchApi(base, 'GET', 'qbsync/console/messages?lng=' + encodeURIComponent(lang)).then(function (catalog) {
       var t = translator(catalog);
@@ -829,7 +837,16 @@
           var listeners = [];
           var env = {
             t: t,
-            api: function (method, url, body, as) { return fetchApi(base, method, url, body, as); },
+            api: function (method, url, body, as) {
+              return fetchApi(base, method, url, body, as).catch(function (err) {
+                // An expired or revoked token: sign in again.
+                if (err.status === 401 && token() && login && login.type) {
+                  localStorage.removeItem(TOKENS);
+                  location.reload();
+                }
+                throw err;
+              });
+            },
             subscribe: function (fn) { listeners.push(fn); },
             logout: login && login.type ? function () { localStorage.removeItem(TOKENS); location.reload(); } : undefined,
           };

@@ -82,16 +82,21 @@ function forbiddenIfSignedIn(guard: RouteHandler, permission: string): RouteHand
 }
 
 /** The page of its own: the console without the flow editor (it logs in with Node-RED's adminAuth itself). */
-function pageHtml(): string {
+function pageHtml(adminRoot: string): string {
+  const root = escapeAttr(adminRoot.endsWith('/') ? adminRoot : `${adminRoot}/`);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>QuickBooks console</title>
-<link rel="stylesheet" href="../resources/@qbsync/node-red-quickbooks/qb-console.css">
+<link rel="stylesheet" href="${root}resources/@qbsync/node-red-quickbooks/qb-console.css">
 </head><body class="qbc-standalone">
 <main id="qbc-root" class="qbc-page"></main>
-<script src="../resources/@qbsync/node-red-quickbooks/qb-console.js"></script>
+<script src="${root}resources/@qbsync/node-red-quickbooks/qb-console.js"></script>
 <script>QBConsole.standalone(document.getElementById('qbc-root'));</script>
 </body></html>`;
+}
+
+function escapeAttr(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** The console's strings for a language (en-US when there is no catalog for it). */
@@ -167,7 +172,7 @@ export function registerConsoleRoutes(RED: RuntimeAPI): void {
   RED.httpAdmin.get(CONSOLE_ROOT, (_req: RequestLike, res: ResponseLike) => {
     res.set?.('Content-Security-Policy', "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:");
     res.type?.('text/html');
-    res.send(pageHtml());
+    res.send(pageHtml(typeof RED.settings.httpAdminRoot === 'string' ? RED.settings.httpAdminRoot : '/'));
   });
   RED.httpAdmin.get(`${CONSOLE_ROOT}/messages`, (req: RequestLike, res: ResponseLike) => res.json(messages(req.query?.lng)));
 
