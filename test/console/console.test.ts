@@ -1,37 +1,27 @@
 /**
- * The QuickBooks console in Chromium: Node-RED 4.1 with every shipped flow (scripts/userdir.js), the
- * QuickBooks Online simulator, two simulated QuickBooks Desktop companies with the Web Connector
- * simulator, and Node-RED's adminAuth on (an admin, and a read-only user). Each step of the two help
- * pages is done by clicking in the console; the outcome is checked in the store (through the flows'
- * own REST endpoints) or in the simulators afterwards. Screenshots of every tab are saved by the run
- * into docs/screenshots/ (git-ignored; the README shows copies in docs/).
+ * The QuickBooks console in Chromium (the rig: test/console/rig.ts): each step of the two help pages
+ * is done by clicking in the console, and the outcome is checked in the store (through the flows' own
+ * REST endpoints) or in the simulators afterwards. Screenshots of every tab are saved by the run into
+ * docs/screenshots/ (git-ignored; the README shows copies in docs/).
  *
  * Skips itself, saying why, when no Chromium (CHROMIUM_PATH, else /usr/bin/chromium) or no
- * playwright-core is installed.
+ * playwright-core is installed. The admin routes are tested without a browser in admin-api.test.ts.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { startQboSimulator, type QboSimulator } from '../sim/qbo';
-import { QbdCompany } from '../sim/qbd';
-import { WebConnectorSimulator } from '../sim/qbwc';
-import { freePort } from '../support/net';
-import { tempDir } from '../support/tmp';
+import { ConsoleRig, eventually as eventuallyRig, root, sleep, today, USERS, type User } from './rig';
 
 declare const document: any;
 declare const RED: any;
 declare const localStorage: any;
 declare const window: any;
 
-const root = path.resolve(__dirname, '..', '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SHOTS = path.join(root, 'docs', 'screenshots');
-const USERS = { admin: 'admin-Pa55-console', viewer: 'viewer-Pa55-console' };
-const WC = { username: 'console-wc', password: 'console-wc-password' };
-const today = new Date().toISOString().slice(0, 10);
+const eventually = eventuallyRig;
 
 function whyNotRunnable(): string | undefined {
   if (!fs.existsSync(CHROMIUM)) return `no Chromium binary at ${CHROMIUM} (install Debian's chromium or set CHROMIUM_PATH)`;
@@ -46,89 +36,19 @@ function whyNotRunnable(): string | undefined {
 const skipReason = whyNotRunnable();
 if (skipReason) console.log(`# console tests skipped: ${skipReason}`);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(what: string, check: () => Promise<T | undefined | false | null> | T | undefined | false | null, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(150);
-  }
-}
-
-/** A settings file: the package's own (scripts/settings.js) plus adminAuth with an admin and a read-only user. */
-function settingsFile(dir: string): string {
-  const file = path.join(dir, 'console-settings.js');
-  fs.writeFileSync(file, `'use strict';
-const base = require(${JSON.stringify(path.join(root, 'scripts', 'settings.js'))});
-const users = { admin: { password: ${JSON.stringify(USERS.admin)}, permissions: '*' }, viewer: { password: ${JSON.stringify(USERS.viewer)}, permissions: 'read' } };
-module.exports = Object.assign({}, base, {
-  adminAuth: {
-    type: 'credentials',
-    users: (username) => Promise.resolve(users[username] ? { username, permissions: users[username].permissions } : null),
-    authenticate: (username, password) => Promise.resolve(users[username] && users[username].password === password ? { username, permissions: users[username].permissions } : null),
-  },
-});
-`);
-  return file;
-}
-
 describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, timeout: 240_000 }, () => {
-  let tmp: ReturnType<typeof tempDir> | undefined;
-  let server: ChildProcess | undefined;
-  let serverLog = '';
-  let base = '';
+  const rig = new ConsoleRig();
   let browser: Browser | undefined;
   let page: Page;
-  let qbo: QboSimulator;
-  const tokens: Record<string, string> = {};
   const pageErrors: string[] = [];
   let commsAuthFailures = 0;
-  const desktop = {
-    blubilling: new QbdCompany({ companyFile: 'C:\\QuickBooks\\BluBilling Console.QBW', seed: { items: [
-      { type: 'ItemService', Name: 'Hosting - Monthly', Price: 50 }, { type: 'ItemService', Name: 'Setup Fee', Price: 100 },
-    ], customers: [{ Name: 'Oyster Bay Co', Email: 'ap@oysterbay.example' }] } }),
-    bluetrace: new QbdCompany({ companyFile: 'C:\\QuickBooks\\BlueTrace Console.QBW', seed: { items: [
-      { type: 'ItemNonInventory', Name: 'Kumamoto Oysters 60ct', ManufacturerPartNumber: 'KUM-60', Price: 42.5 },
-    ], customers: [{ Name: 'Oyster Bay Co', Email: 'ap@oysterbay.example', TermsName: 'Net 30' }] } }),
-  };
-  const wc: Record<keyof typeof desktop, WebConnectorSimulator> = {} as never;
-
-  /** A REST call to a flow endpoint (no admin token needed: the flows' own interface). */
-  async function rest(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
-    const res = await fetch(base + url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      /* text */
-    }
-    return { status: res.status, body: parsed };
-  }
-
-  /** An admin call with a user's token (or none). */
-  async function admin(method: string, url: string, user?: keyof typeof USERS, body?: unknown): Promise<{ status: number; body: any }> {
-    const headers: Record<string, string> = {};
-    if (user) headers.authorization = `Bearer ${tokens[user]}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(base + url, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      /* text */
-    }
-    return { status: res.status, body: parsed };
-  }
+  const rest = (method: string, url: string, body?: unknown) => rig.rest(method, url, body);
+  const admin = (method: string, url: string, user?: User, body?: unknown) => rig.admin(method, url, user, body);
+  let base = '';
+  let qbo: ConsoleRig['qbo'];
+  const desktop = rig.desktop;
+  const wc = rig.wc;
+  const tokens = rig.tokens;
 
   const untranslatedSeen: string[] = [];
   async function shot(name: string): Promise<void> {
@@ -161,63 +81,9 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
 
   before(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
-    tmp = tempDir('qbsync-console-');
-    qbo = await startQboSimulator({ latencyMs: 0 });
-    qbo.seed('Term', [{ Name: 'Net 30', DueDays: 30 }, { Name: 'Net 15', DueDays: 15 }]);
-    qbo.seed('Account', [{ Name: 'Sales of Product Income', AccountType: 'Income' }, { Name: 'Cost of Goods Sold', AccountType: 'Cost of Goods Sold' }]);
-    qbo.seed('Item', [
-      { Name: 'Kumamoto Oysters 60ct', Sku: 'KUM-60', Type: 'NonInventory', UnitPrice: 42.5 },
-      { Name: 'Hosting - Monthly', Type: 'Service', UnitPrice: 50 },
-    ]);
-    qbo.seed('Customer', [
-      { DisplayName: 'Oyster Bay Co', PrimaryEmailAddr: { Address: 'ap@oysterbay.example' } },
-      { DisplayName: 'Harbor Fish', PrimaryEmailAddr: { Address: 'billing@harbor.example' } },
-      { DisplayName: 'Harbor Fish Market', PrimaryEmailAddr: { Address: 'billing@harbor.example' } },
-    ]);
-
-    const userDir = path.join(tmp.dir, 'userdir');
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { prepareUserDir } = require(path.join(root, 'scripts', 'userdir.js')) as { prepareUserDir: (dir: string) => unknown };
-    prepareUserDir(userDir); // the package linked in, every shipped flow deployed
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env, PORT: String(port), HOST: '127.0.0.1', QB_USER_DIR: userDir, QB_STORE_DIR: path.join(userDir, 'store'),
-      QB_CREDENTIAL_SECRET: 'qbsync-console-test-secret', QB_LOG_LEVEL: 'warn',
-      QBO_ENVIRONMENT: 'custom', QBO_BASE_URL: qbo.baseUrl, QBO_TOKEN_URL: qbo.tokenUrl, QBO_AUTH_URL: qbo.authorizeUrl,
-      QBO_CLIENT_ID: qbo.clientId, QBO_CLIENT_SECRET: qbo.clientSecret, QBO_REALM_ID: qbo.realmId, QBO_REFRESH_TOKEN: qbo.issueRefreshToken(),
-      QBWC_USERNAME: WC.username, QBWC_PASSWORD: WC.password, QBWC_PUBLIC_URL: `http://localhost:${port}`,
-    };
-    server = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', settingsFile(tmp.dir)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stdout!.on('data', (d) => (serverLog += d));
-    server.stderr!.on('data', (d) => (serverLog += d));
-    await eventually('Node-RED', async () => (await fetch(`${base}/auth/login`)).ok, 40_000).catch((err) => {
-      throw new Error(`${(err as Error).message}\n${serverLog}`);
-    });
-    for (const user of Object.keys(USERS) as Array<keyof typeof USERS>) {
-      const res = await fetch(`${base}/auth/token`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ client_id: 'node-red-admin', grant_type: 'password', scope: user === 'admin' ? '*' : 'read', username: user, password: USERS[user] }),
-      });
-      assert.equal(res.status, 200, `login of ${user}`);
-      tokens[user] = ((await res.json()) as { access_token: string }).access_token;
-    }
-    for (const [app, company] of Object.entries(desktop) as Array<[keyof typeof desktop, QbdCompany]>) {
-      wc[app] = new WebConnectorSimulator({ url: `${base}/${app}/qbwc`, username: WC.username, password: WC.password, processor: company, companyFile: company.companyFile });
-    }
-
-    // What BlueTrace and BluBilling send, through the flows' own endpoints.
-    await eventually('QuickBooks Online connected', async () => (await rest('POST', '/bluetrace/items', [])).status === 200, 30_000);
-    assert.equal((await rest('POST', '/bluetrace/items', [
-      { id: 'it-101', name: 'Kumamoto Oysters 60ct', sku: 'KUM-60' },
-      { id: 'it-103', name: 'Shucking Knife', sku: 'KNIFE-1' },
-      { id: 'it-104', name: 'Oyster Gloves' },
-    ])).status, 200);
-    assert.equal((await rest('POST', '/bluetrace/customers', [
-      { id: 'c-7', name: 'Oyster Bay Co', billingEmail: 'ap@oysterbay.example' },
-      { id: 'c-8', name: 'Harbor Fish Market', billingEmail: 'billing@harbor.example' },
-    ])).status, 200);
-
+    await rig.start();
+    base = rig.base;
+    qbo = rig.qbo;
     const { chromium } = require('playwright-core') as typeof import('playwright-core');
     browser = await chromium.launch({
       executablePath: CHROMIUM, headless: true, timeout: 20_000,
@@ -233,71 +99,8 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
 
   after(async () => {
     await browser?.close().catch(() => undefined);
-    for (const w of Object.values(wc)) w?.stop();
-    if (server && server.exitCode === null && server.signalCode === null) {
-      const gone = new Promise((r) => server!.once('exit', r));
-      server.kill('SIGTERM');
-      await Promise.race([gone, sleep(5_000)]);
-      if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
-    }
-    await qbo?.close().catch(() => undefined);
-    tmp?.cleanup();
+    await rig.stop();
     console.log(`# console screenshots: ${SHOTS}`);
-  });
-
-  it('adminAuth: no token 401, a read-only user reads (200) and gets 403 on every action; the admin may act', async () => {
-    assert.equal((await admin('GET', '/qbsync/console/api/connections')).status, 401);
-    const list = await admin('GET', '/qbsync/console/api/connections', 'viewer');
-    assert.equal(list.status, 200);
-    const ids = list.body.connections.map((c: { id: string }) => c.id).sort();
-    assert.deepEqual(ids, ['bb-qbwc', 'bbo-qbo', 'bt-qbo', 'btd-qbwc']);
-    for (const [url, body] of [
-      ['/qbsync/console/api/connections/bt-qbo/resync', {}],
-      ['/qbsync/console/api/connections/bt-qbo/general', { invoiceCreation: false }],
-      ['/qbsync/console/api/connections/bt-qbo/matches/customer/link', { appId: 'c-8', qbId: '1' }],
-      ['/qbsync/console/api/connections/bt-qbo/matches/item/create', { appIds: ['it-103'] }],
-      ['/qbsync/console/api/connections/bt-qbo/invoices/retry', { orderId: 'x' }],
-      ['/qbsync/console/api/connections/bb-qbwc/imports', { from: '2000-01-01', to: today }],
-      ['/qbsync/console/api/connections/bb-qbwc/exports', { from: '2000-01-01', to: today }],
-      ['/qbsync/console/api/connections/bb-qbwc/queue/approve', { keys: ['a'] }],
-      ['/qbsync/console/api/connections/bb-qbwc/queue/skip', { keys: ['a'] }],
-      ['/qbsync/console/api/connections/bt-qbo/preview', { kind: 'item' }],
-    ] as const) {
-      const res = await admin('POST', url, 'viewer', body);
-      assert.equal(res.status, 403, `read-only ${url}`);
-      assert.match(res.body.error, /qbsync\.write/);
-    }
-    // Nothing changed: the read-only user's General edit did not apply.
-    assert.equal((await admin('GET', '/qbsync/console/api/connections/bt-qbo/general', 'admin')).body.settings.invoiceCreation, true);
-    assert.equal((await admin('POST', '/qbsync/console/api/connections/bt-qbo/preview', 'admin', { kind: 'item' })).status, 200);
-  });
-
-  it('hostile input: 400 naming the field, never a crash or a stack trace', async () => {
-    const cases: Array<[string, string, unknown, string]> = [
-      ['GET', '/qbsync/console/api/connections/bt-qbo/matches/item?limit=100000', undefined, 'limit'],
-      ['GET', '/qbsync/console/api/connections/bt-qbo/matches/item?offset=-1', undefined, 'offset'],
-      ['GET', '/qbsync/console/api/connections/bt-qbo/matches/item?q=a&q=b', undefined, 'q'],
-      ['GET', '/qbsync/console/api/connections/bt-qbo/matches/item?filter=nope', undefined, 'filter'],
-      ['GET', '/qbsync/console/api/connections/bt-qbo/matches/nope', undefined, 'kind'],
-      ['GET', `/qbsync/console/api/connections/bt-qbo/matches/item?q=${'x'.repeat(500)}`, undefined, 'q'],
-      ['POST', '/qbsync/console/api/connections/bt-qbo/matches/customer/link', { appId: ['c-8'], qbId: 5 }, 'appId'],
-      ['POST', '/qbsync/console/api/connections/bt-qbo/general', { defaultTermsId: 'no-such-term' }, 'defaultTermsId'],
-      ['POST', '/qbsync/console/api/connections/bt-qbo/general', { invoiceCreation: 'yes' }, 'invoiceCreation'],
-      ['POST', '/qbsync/console/api/connections/bb-qbwc/imports', { from: '2026-13-45', to: 'tomorrow' }, 'from'],
-      ['POST', '/qbsync/console/api/connections/bb-qbwc/exports', { from: '2026-01-01', to: '2026-01-31', entities: ['invoices', { $where: 1 }] }, 'entities'],
-      ['POST', '/qbsync/console/api/connections/bb-qbwc/queue/approve', { keys: 'all' }, 'keys'],
-      ['POST', '/qbsync/console/api/connections/bt-qbo/preview', { kind: 'item', appRule: '$normKey(sku' }, 'appRule'],
-      ['POST', '/qbsync/console/api/connections/bt-qbo/resync', [1, 2], 'body'],
-    ];
-    for (const [method, url, body, field] of cases) {
-      const res = await admin(method, url, 'admin', body);
-      assert.equal(res.status, 400, `${method} ${url.slice(0, 90)}: ${JSON.stringify(res.body).slice(0, 200)}`);
-      assert.ok(res.body.problems.some((p: { field: string }) => p.field === field), `${url.slice(0, 90)} names ${field}: ${JSON.stringify(res.body)}`);
-      assert.doesNotMatch(JSON.stringify(res.body), /\/work\/|node_modules|at \w+ \(/, 'no path or stack trace');
-    }
-    assert.equal((await admin('GET', '/qbsync/console/api/connections/nope', 'admin')).status, 404);
-    assert.equal((await admin('POST', '/qbsync/console/api/connections/bt-qbo/general', 'admin', '{not json')).status, 400);
-    assert.equal((await admin('GET', '/qbsync/console/api/connections', 'admin')).status, 200, 'still running');
   });
 
   it('the page of its own logs in with adminAuth and shows Connections (Online connected, Desktop with its .qwc)', async () => {
