@@ -136,6 +136,15 @@
       this.env.subscribe(function (topic, data) { self.onLive(topic, data); });
       this.liveBadge.hidden = false;
     }
+    // Intuit's consent window (Connect) reports back here when it is done.
+    window.addEventListener('message', function (e) {
+      var d = e.data;
+      if (!d || d.source !== 'qbo-connection' || e.origin !== location.origin) return;
+      Promise.resolve(self.refreshData()).then(function () {
+        var area = self.panel.querySelector('[data-qbc="connection-' + d.nodeId + '"] > .qbc-msg');
+        if (area && d.ok) self.showOk(area, self.t('connections.connected', { realmId: d.realmId }));
+      });
+    });
     this.reload();
   };
 

@@ -152,6 +152,19 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
     await page.waitForFunction((sel: string) => /3 items/.test(document.querySelector(sel)?.textContent ?? ''), `${q('connection-bt-qbo')} ${q('mirror-items')}`);
   });
 
+  it('Connect (Online): Intuit\'s consent in a new window, the tokens kept, the connection stays connected', async () => {
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.click(q('connect-bt-qbo'))]);
+    await popup.waitForLoadState();
+    await popup.waitForFunction(() => /Connected to QuickBooks/.test(document.body?.textContent ?? '')).catch(async (err) => {
+      throw new Error(`${err.message}: ${popup.url()} ${await popup.textContent('body').catch(() => '')}`);
+    });
+    await page.waitForFunction((sel: string) => /Connected to QuickBooks company/.test(document.querySelector(sel)?.textContent ?? ''), `${q('connection-bt-qbo')}`);
+    await popup.close();
+    const status = await admin('GET', '/qbsync/console/api/connections/bt-qbo', 'admin');
+    assert.equal(status.body.state, 'connected');
+    assert.equal((await rest('POST', '/bluetrace/items', [{ id: 'it-101', name: 'Kumamoto Oysters 60ct', sku: 'KUM-60' }])).body.matched, 1, 'QuickBooks Online still answers');
+  });
+
   it('General: terms and accounts chosen from the copy, invoice creation off; an order is then not invoiced', async () => {
     await openTab('bt-qbo', 'general');
     await page.waitForSelector(`${q('general-defaultTermsId')} option:has-text("Net 15")`, { state: 'attached' });
