@@ -687,7 +687,10 @@
       if (st.imports) {
         work.push(this.api('GET', base + '/imports').then(function (r) {
           if (self.state !== st) return;
-          var rows = (r.imports || []).map(function (i) { return h('tr', null, td(i.entity), td(i.status), td(fmt(i.count))); });
+          var rows = (r.imports || []).map(function (i) {
+            var bar = i.status === 'In Queue' && i.total ? h('progress', { max: i.total, value: Math.min(i.count, i.total), 'aria-label': i.entity }) : null;
+            return h('tr', null, td(i.entity), td(i.status), td(bar, ' ', i.total ? fmt(i.count) + ' / ' + fmt(i.total) : fmt(i.count)));
+          });
           clear(st.imports).appendChild(h('table.qbc-table', { 'data-qbc': 'imports-table' }, h('thead', null, h('tr', null, h('th', null, t('blubilling.entity')), h('th', null, t('blubilling.status')), h('th', null, t('blubilling.count')))), h('tbody', null, rows)));
         }, function (err) { self.showError(st.imports, err); }));
       }

@@ -478,9 +478,16 @@ export class ConsoleService {
     return this.importer(company).request({ ...range, ...(entities ? { entities } : {}), ...(dateField ? { dateField } : {}) });
   }
 
+  /** Progress of every import (the importer's own status), with the total QuickBooks announced where it did. */
   async imports(id: unknown): Promise<unknown> {
     const company = await this.company(id);
-    return this.importer(company).run({ command: 'status' });
+    const status = (await this.importer(company).run({ command: 'status' })) as { imports: Array<{ key: string }>; text: string };
+    const imports = [];
+    for (const row of status.imports.slice(0, 100)) {
+      const total = (await company.log('import').get(row.key))?.detail?.total;
+      imports.push(typeof total === 'number' ? { ...row, total } : row);
+    }
+    return { ...status, imports };
   }
 
   /** The unmapped charges with BluBilling's instruction, and how many are mapped. */
