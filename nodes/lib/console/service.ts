@@ -7,6 +7,7 @@
  */
 import type { Company, Edition, MirrorEntity } from '../company/types';
 import type { ChargeHandler } from '../handlers/charges';
+import { emailsOf } from '../handlers/customer-ref';
 import type { ExportHandler } from '../handlers/exporter';
 import type { ImportHandler } from '../handlers/importer';
 import type { InvoiceHandler } from '../handlers/invoices';
@@ -85,7 +86,7 @@ export function mirrorView(r: MirrorRecord): MirrorView {
   const d = r.data ?? {};
   const out: MirrorView = { id: r.id, name: r.name, active: r.active };
   const sku = textAt(d, 'Sku') ?? textAt(d, 'ManufacturerPartNumber');
-  const email = textAt(d, 'PrimaryEmailAddr', 'Address') ?? textAt(d, 'Email');
+  const email = emailsOf(d).join(', '); // the addresses the exporter matches customers by
   const type = textAt(d, 'AccountType') ?? textAt(d, 'Type') ?? textAt(d, 'ItemType');
   if (sku) out.sku = sku;
   if (email) out.email = email;
