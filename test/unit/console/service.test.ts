@@ -233,6 +233,14 @@ describe('console service', () => {
     assert.equal(progressOf('waiting for the Web Connector'), undefined);
   });
 
+  it('themes apply: every colour of the console\'s stylesheet is an editor CSS variable (a literal only as its fallback)', () => {
+    const css = fs.readFileSync(path.join(root, 'resources', 'qb-console.css'), 'utf8');
+    const literals = css.match(/#[0-9a-fA-F]{3,8}\b|rgba?\(|hsla?\(/g) ?? [];
+    const asFallback = css.match(/var\(--red-ui-[a-z-]+, #[0-9a-fA-F]{3,8}\)/g) ?? [];
+    assert.ok(asFallback.length > 20);
+    assert.equal(literals.length, asFallback.length, 'no colour outside var(--red-ui-…, fallback)');
+  });
+
   it('every string the console shows is an en-US key that exists (issue titles, states and editions included)', () => {
     const catalog = JSON.parse(fs.readFileSync(path.join(root, 'nodes', 'qbsync-console', 'locales', 'en-US', 'qbsync-console.json'), 'utf8')).console;
     const has = (key: string) => typeof key.split('.').reduce((o: any, k) => (o ? o[k] : undefined), catalog) === 'string';
