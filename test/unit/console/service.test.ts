@@ -166,6 +166,8 @@ describe('console service', () => {
     assert.equal(JSON.stringify(await company.matches('item').list()), docsBefore, 'the preview wrote nothing');
     await rejects(service.preview(company.id, { kind: 'item', appRule: '$normKey(sku' }), 400, 'appRule');
     await rejects(service.preview(company.id, { kind: 'item', appRule: '$error("boom")' }), 400, 'appRule');
+    // A runaway rule is stopped by the rule limits and named, never left running.
+    await rejects(service.preview(company.id, { kind: 'item', qbRule: '($f := function($n){ $f($n + 1) }; $f(0))' }), 400, 'qbRule');
   });
 
   it('Retry now: a refused invoice job is approved again; an order that waited is handled again by the invoice creator', async () => {
