@@ -625,12 +625,21 @@ export class ConsoleService {
     const qbDefault = k === 'item' ? company.rules.itemKey : company.rules.customerKey;
     const current = { app: ruleOrDefault(`${k}-key.app`, matcher?.options.appRule), qb: ruleOrDefault(qbDefault, matcher?.options.qbRule) };
     const entity = k === 'item' ? 'items' : 'customers';
-    const [docs, mirror] = await Promise.all([company.matches(k).list(), company.mirror.load(entity)]);
-    return previewRules(
-      { kind: k, docs, qb: [...mirror.values()], current, appRule: sameAs(appRule, matcher?.options.appRule, `${k}-key.app`), qbRule: sameAs(qbRule, matcher?.options.qbRule, qbDefault) },
-      (qid) => mirror.get(qid)?.name,
-    );
+    // One preview at a time: over 100,000 × 100,000 each takes a core for a second or two.
+    if (this.previewing) throw new ConsoleConflict('another rule preview is running: try again when it has finished');
+    this.previewing = true;
+    try {
+      const [docs, mirror] = await Promise.all([company.matches(k).list(), company.mirror.load(entity)]);
+      return await previewRules(
+        { kind: k, docs, qb: [...mirror.values()], current, appRule: sameAs(appRule, matcher?.options.appRule, `${k}-key.app`), qbRule: sameAs(qbRule, matcher?.options.qbRule, qbDefault) },
+        (qid) => mirror.get(qid)?.name,
+      );
+    } finally {
+      this.previewing = false;
+    }
   }
+
+  private previewing = false;
 }
 
 /** An edited rule, or undefined when it is the current one (so only what changed is evaluated). */

@@ -166,6 +166,9 @@ describe('console service', () => {
     assert.equal(JSON.stringify(await company.matches('item').list()), docsBefore, 'the preview wrote nothing');
     await rejects(service.preview(company.id, { kind: 'item', appRule: '$normKey(sku' }), 400, 'appRule');
     await rejects(service.preview(company.id, { kind: 'item', appRule: '$error("boom")' }), 400, 'appRule');
+    // One at a time.
+    const both = await Promise.allSettled([service.preview(company.id, { kind: 'item', appRule: '$normKey(name)' }), service.preview(company.id, { kind: 'item', appRule: '$normKey(name)' })]);
+    assert.deepEqual(both.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
     // A runaway rule is stopped by the rule limits and named, never left running.
     await rejects(service.preview(company.id, { kind: 'item', qbRule: '($f := function($n){ $f($n + 1) }; $f(0))' }), 400, 'qbRule');
   });
