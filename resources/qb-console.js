@@ -340,7 +340,8 @@
             var last = c.desktop.lastRun;
             desktop = h('dl.qbc-dl', null,
               h('dt', null, t('connections.lastRun')),
-              h('dd', { 'data-qbc': 'last-run' }, last ? t('connections.lastRunValue', { at: new Date(last.at).toLocaleString(), outcome: t('connections.outcome.' + last.outcome), summary: last.summary }) : t('connections.noRun')),
+              h('dd', { 'data-qbc': 'last-run' }, last ? t('connections.lastRunValue', { at: new Date(last.at).toLocaleString(), outcome: t('connections.outcome.' + last.outcome), summary: last.summary }) : t('connections.noRun'),
+                last && last.errors && last.errors.length ? h('ul.qbc-action', null, last.errors.map(function (e) { return h('li', null, e); })) : null),
               h('dt', null, t('connections.nextRun')),
               h('dd', { 'data-qbc': 'next-run' }, t('connections.nextRunValue', { count: fmt(c.desktop.nextRun.count), review: fmt(c.desktop.nextRun.review) }),
                 Object.keys(c.desktop.nextRun.byKind).length ? ' (' + Object.keys(c.desktop.nextRun.byKind).map(function (k) { return k + ' ' + c.desktop.nextRun.byKind[k]; }).join(', ') + ')' : ''));

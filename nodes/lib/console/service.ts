@@ -144,11 +144,22 @@ export class ConsoleService {
     await applySavedGeneral(company);
     if (company.edition === 'qbd') {
       company.on('session', (event: { reason?: string; summary?: string }) => {
-        const error = event.reason === 'error' || /\berror\b/.test(String(event.summary ?? ''));
-        company.log(RUN_LOG).put('last', { status: error ? 'error' : 'ok', label: String(event.summary ?? '').slice(0, 500), detail: { reason: event.reason } })
-          .then(() => this.changed?.(company.id, 'session'), () => undefined);
+        this.recordRun(company, event).then(() => this.changed?.(company.id, 'session'), () => undefined);
       });
     }
+  }
+
+  /**
+   * Keeps a Desktop company's last Web Connector run: when, its outcome and summary, and the errors of
+   * the jobs QuickBooks refused since the run before.
+   */
+  private async recordRun(company: Company, event: { reason?: string; summary?: string }): Promise<void> {
+    const log = company.log(RUN_LOG);
+    const since = (await log.get('last'))?.updatedAt ?? '';
+    const refused = (await company.outbox.list({ state: 'error' })).filter((j) => j.updatedAt > since);
+    const errors = refused.slice(0, 5).map((j) => safeMessage(`${j.summary}: ${j.error?.message ?? 'refused'}`));
+    const error = event.reason === 'error' || refused.length > 0 || /\berror\b/.test(String(event.summary ?? ''));
+    await log.put('last', { status: error ? 'error' : 'ok', label: String(event.summary ?? '').slice(0, 500), detail: { reason: event.reason, errors } });
   }
 
   /** Every deployed connection with its state, mirror ages and the nodes using it. */
@@ -182,7 +193,7 @@ export class ConsoleService {
       const last = await company.log(RUN_LOG).get('last');
       view.desktop = {
         nextRun: { count: waiting.filter((j) => j.state === 'approved').length, byKind, review: waiting.filter((j) => j.state === 'queued').length },
-        lastRun: last ? { at: last.updatedAt, outcome: last.status, summary: last.label ?? '', reason: last.detail?.reason } : null,
+        lastRun: last ? { at: last.updatedAt, outcome: last.status, summary: last.label ?? '', reason: last.detail?.reason, errors: last.detail?.errors ?? [] } : null,
       };
     }
     return view;

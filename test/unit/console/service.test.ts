@@ -52,6 +52,11 @@ async function rig(edition: 'qbo' | 'qbd' = 'qbo'): Promise<{ company: TestCompa
   return { company, service, registry, items, customers };
 }
 
+async function eventuallyTrue(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(check());
+}
+
 async function rejects(work: Promise<unknown>, status: number, field?: string): Promise<void> {
   await assert.rejects(work, (err: Error & { status?: number; problems?: Array<{ field: string }> }) => {
     assert.equal(err.status, status, err.message);
@@ -218,11 +223,13 @@ describe('console service', () => {
     await company.outbox.enqueue({ key: 'import:x', kind: 'import.items', payload: { from: '2026-01-01', to: '2026-01-31' }, autoApprove: true });
     let pushed = '';
     service.changed = (_id, event) => (pushed = event);
+    const refused = (await company.outbox.enqueue({ key: 'invoice:x', kind: 'invoice.upsert', payload: {}, summary: 'Invoice X for Y', autoApprove: true })).job;
+    await company.outbox.fail(await company.outbox.markSent(refused), { message: 'There is an invalid reference to QuickBooks Customer "Y"', statusCode: 3140 });
     company.emit('session', { ticket: 't', reason: 'closed', summary: '2 sent, 1 complete, 1 error' });
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(pushed, 'session', 'an open console is told');
-    const desktop = (await service.connection(company.id)).desktop as { lastRun: { outcome: string; summary: string }; nextRun: { count: number; byKind: Record<string, number> } };
+    await eventuallyTrue(() => pushed === 'session');
+    const desktop = (await service.connection(company.id)).desktop as { lastRun: { outcome: string; summary: string; errors: string[] }; nextRun: { count: number; byKind: Record<string, number> } };
     assert.deepEqual([desktop.lastRun.outcome, desktop.lastRun.summary], ['error', '2 sent, 1 complete, 1 error']);
+    assert.deepEqual(desktop.lastRun.errors, ['Invoice X for Y: There is an invalid reference to QuickBooks Customer "Y"']);
     assert.deepEqual(desktop.nextRun.byKind, { 'import.items': 1 });
   });
 
