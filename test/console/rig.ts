@@ -108,12 +108,19 @@ export class ConsoleRig {
       QBO_CLIENT_ID: qbo.clientId, QBO_CLIENT_SECRET: qbo.clientSecret, QBO_REALM_ID: qbo.realmId, QBO_REFRESH_TOKEN: qbo.issueRefreshToken(),
       QBWC_USERNAME: WC.username, QBWC_PASSWORD: WC.password, QBWC_PUBLIC_URL: `http://localhost:${port}`,
     };
-    const server = (this.server = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', settingsFile(this.tmp.dir)], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    // QB_NODE_RED: another Node-RED's red.js (e.g. 5.x) to run the same tests against.
+    const red = process.env.QB_NODE_RED || require.resolve('node-red/red.js');
+    const server = (this.server = spawn(process.execPath, [red, '--userDir', userDir, '--settings', settingsFile(this.tmp.dir)], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
     server.stdout!.on('data', (d) => (this.serverLog += d));
     server.stderr!.on('data', (d) => (this.serverLog += d));
-    await eventually('Node-RED', async () => (await fetch(`${this.base}/auth/login`)).ok, 40_000).catch((err) => {
-      throw new Error(`${(err as Error).message}\n${this.serverLog}`);
-    });
+    const exited = new Promise<never>((_, reject) => server.once('exit', (code) => reject(new Error(`Node-RED exited with ${code}:\n${this.serverLog}`))));
+    exited.catch(() => undefined);
+    await Promise.race([
+      exited,
+      eventually('Node-RED', async () => (await fetch(`${this.base}/auth/login`)).ok, 40_000).catch((err) => {
+        throw new Error(`${(err as Error).message}\n${this.serverLog}`);
+      }),
+    ]);
     for (const user of Object.keys(USERS) as User[]) {
       const res = await fetch(`${this.base}/auth/token`, {
         method: 'POST', headers: { 'content-type': 'application/json' },
