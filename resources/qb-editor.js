@@ -166,7 +166,40 @@
     return error || (fallback !== undefined ? fallback : xhr.statusText);
   }
 
+  /**
+   * "Preview on QuickBooks data" in a matcher's dialog: posts the rules being edited to the console's
+   * preview (qbsync/console/api/connections/<id>/preview), which runs them over the stored records and
+   * the mirror beside the deployed rules, writing nothing; shows the counts and the records that change.
+   * options: { kind: 'item' | 'customer', container: selector }
+   */
+  function rulePreview(options) {
+    function p(key, vars) { return RED._('@qbsync/node-red-quickbooks/qb-rule:qb-rule.preview.' + key, vars); }
+    var panel = $(options.container).empty();
+    var button = $('<button type="button" class="red-ui-button red-ui-button-small qb-rule-preview-run"></button>').text(p('button')).appendTo(panel);
+    $('<div class="form-tips" style="margin-top:4px"></div>').text(p('help')).appendTo(panel);
+    var out = $('<div class="qb-rule-preview-result" style="margin-top:4px; white-space:pre-wrap;"></div>').appendTo(panel);
+    button.on('click', function () {
+      var edition = $('#node-input-edition').val() === 'qbd' ? 'qbd' : 'qbo';
+      var id = $(edition === 'qbd' ? '#node-input-qbwc' : '#node-input-qbo').val();
+      if (!id || id === '_ADD_') return out.css('color', '#c00').text(p('noConnection'));
+      out.css('color', '').text(p('running'));
+      $.ajax({
+        url: 'qbsync/console/api/connections/' + encodeURIComponent(id) + '/preview', method: 'POST', contentType: 'application/json',
+        data: JSON.stringify({ kind: options.kind, appRule: $('#node-input-appRule').typedInput('value'), qbRule: $('#node-input-qbRule').typedInput('value') }),
+      }).done(function (r) {
+        var lines = [p('counts', { cm: r.current.matched, ci: r.current.issues, em: r.edited.matched, ei: r.edited.issues, changed: r.changed })];
+        var side = function (s) { return s.status === 'matched' ? p('matched') + ' ' + (s.qbName || s.qbId) : s.issue; };
+        r.changes.forEach(function (c) { lines.push(p('change', { name: c.appName, before: side(c.before), after: side(c.after) })); });
+        out.css('color', '').text(lines.join('\n'));
+      }).fail(function (xhr) {
+        var body = xhr.responseJSON || {};
+        out.css('color', '#c00').text(xhrError(xhr) + (body.problems ? ': ' + body.problems.map(function (x) { return x.field + ' ' + x.message; }).join('; ') : ''));
+      });
+    });
+  }
+
   window.QBSync = {
+    rulePreview: rulePreview,
     ruleField: ruleField,
     connectionField: connectionField,
     connectionRules: connectionRules,

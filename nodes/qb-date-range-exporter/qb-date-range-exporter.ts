@@ -12,6 +12,7 @@ import type { PeriodUnit } from '../lib/handlers/dates';
 import { ExportHandler, parseExportMessage, type ExportReport, type ExportRequest, type RecordOutcome } from '../lib/handlers/exporter';
 import { ExportScheduler } from '../lib/handlers/scheduler';
 import type { Job } from '../lib/jobs';
+import { registry } from '../lib/console/registry';
 import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
 import { guardClose, guardInput, reportBackground } from '../lib/node-red/errors';
 import { statusText } from '../lib/node-red/status';
@@ -136,6 +137,8 @@ export = function (RED: NodeAPI): void {
       },
       { ready: 'qb-date-range-exporter.status.ready', failed: 'qb-date-range-exporter.status.invalidConfig' },
     );
+    // The console shows the Accounting Scheduler's next export date.
+    ready.then(() => scheduler && registry.extend(node.id, { scheduler }), () => undefined);
 
     node.on('input', guardInput(node, async (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       const h = await ready;

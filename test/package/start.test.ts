@@ -54,6 +54,17 @@ describe('npm start', () => {
       assert.ok(ours.every((n) => n.enabled && !n.err), JSON.stringify(ours));
       const shared = await fetch(`http://127.0.0.1:${port}/resources/@qbsync/node-red-quickbooks/qb-editor.js`);
       assert.equal(shared.status, 200);
+      // The console's plugin (node-red.plugins): loaded, its sidebar script served, its page on the admin root.
+      const plugins = (await (await fetch(`http://127.0.0.1:${port}/plugins`, { headers: { Accept: 'application/json' } })).json()) as Array<{ id: string; module: string; err?: string; enabled: boolean }>;
+      const plugin = plugins.find((p) => p.module === '@qbsync/node-red-quickbooks');
+      assert.deepEqual(plugin && { id: plugin.id, enabled: plugin.enabled, err: plugin.err }, { id: '@qbsync/node-red-quickbooks/qbsync-console', enabled: true, err: undefined });
+      const html = await (await fetch(`http://127.0.0.1:${port}/plugins`, { headers: { Accept: 'text/html' } })).text();
+      assert.match(html, /RED\.sidebar\.addTab/);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/resources/@qbsync/node-red-quickbooks/qb-console.js`)).status, 200);
+      const page = await fetch(`http://127.0.0.1:${port}/qbsync/console`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /QBConsole\.standalone/);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/qbsync/console/api/connections`)).status, 200, 'no adminAuth in npm start: open');
       const settings = (await (await fetch(`http://127.0.0.1:${port}/settings`)).json()) as { telemetryEnabled?: boolean };
       assert.notEqual(settings.telemetryEnabled, true);
     } finally {

@@ -113,31 +113,58 @@ export class MatcherHandler {
    * instead of "not found", and is never retried into a second record.
    */
   private async createMissing(report: MatchReport): Promise<void> {
+    for (const o of report.outcomes) await this.createFor(o, report);
+    this.company.kick();
+  }
+
+  /**
+   * An admin's "Create in QuickBooks" for app records whose QuickBooks record is not found (the
+   * console): the same job the option queues, once per record. Returns, per app id, the job's key and
+   * state, or why nothing was queued.
+   */
+  async create(appIds: readonly string[]): Promise<Array<{ appId: string; key?: string; state?: string; created: boolean; reason?: string }>> {
+    const notFound = this.options.kind === 'item' ? 'item-not-found' : 'customer-not-found';
+    const out: Array<{ appId: string; key?: string; state?: string; created: boolean; reason?: string }> = [];
+    const report: MatchReport = { matched: 0, issues: 0, byIssue: {}, outcomes: [], changed: [] };
+    for (const doc of await this.matcher.book.getMany(appIds)) {
+      if (doc.issue !== notFound) {
+        out.push({ appId: doc.appId, created: false, reason: doc.status === 'matched' ? 'matched' : `issue ${doc.issue ?? doc.status}` });
+        continue;
+      }
+      const job = await this.createFor(doc, report);
+      out.push({ appId: doc.appId, key: job?.key, state: job?.state, created: !!job?.created, ...(job ? {} : { reason: 'duplicate-name' }) });
+    }
+    for (const id of appIds) if (!out.some((o) => o.appId === id)) out.push({ appId: id, created: false, reason: 'unknown' });
+    if (report.changed.length) this.company.matchesChanged(this.options.kind, report.changed);
+    this.company.kick();
+    return out;
+  }
+
+  /** Queues the create job of one not-found record (once); returns it, or undefined when none is due. */
+  private async createFor(o: MatchReport['outcomes'][number], report: MatchReport): Promise<{ key: string; state: string; created: boolean } | undefined> {
     const kind = this.options.kind;
     const notFound = kind === 'item' ? 'item-not-found' : 'customer-not-found';
     const nameTaken = kind === 'item' ? 'duplicate-item-name' : 'duplicate-customer-name';
-    for (const o of report.outcomes) {
-      if (o.issue !== notFound && o.issue !== nameTaken) continue;
-      const key = `${kind}:${o.appId}`;
-      const existing = await this.company.outbox.get(key);
-      const payload = { ...this.company.newRecord(kind, o.record), match: { kind, appId: o.appId } };
-      const renamed = existing?.state === 'error' && JSON.stringify((existing.payload as WritePayload | undefined)?.lookup) !== JSON.stringify(payload.lookup);
-      if (!renamed && existing?.state === 'error' && DUPLICATE_NAME_CODES.has(String(existing.error?.statusCode ?? existing.error?.code))) {
-        if (o.issue !== nameTaken) {
-          await this.company.matches(kind).setIssue(o.appId, nameTaken);
-          o.issue = nameTaken;
-          o.issueDetail = toIssue({ ...o, issue: nameTaken });
-          report.changed.push(o.appId);
-        }
-        continue;
+    if (o.issue !== notFound && o.issue !== nameTaken) return undefined;
+    const key = `${kind}:${o.appId}`;
+    const existing = await this.company.outbox.get(key);
+    const payload = { ...this.company.newRecord(kind, o.record), match: { kind, appId: o.appId } };
+    const renamed = existing?.state === 'error' && JSON.stringify((existing.payload as WritePayload | undefined)?.lookup) !== JSON.stringify(payload.lookup);
+    if (!renamed && existing?.state === 'error' && DUPLICATE_NAME_CODES.has(String(existing.error?.statusCode ?? existing.error?.code))) {
+      if (o.issue !== nameTaken) {
+        await this.company.matches(kind).setIssue(o.appId, nameTaken);
+        o.issue = nameTaken;
+        o.issueDetail = toIssue({ ...o, issue: nameTaken });
+        report.changed.push(o.appId);
       }
-      // A refused create is sent again only when the record was renamed since (the job re-opens with the new name).
-      if (existing && existing.state !== 'skipped' && !renamed) continue;
-      await this.company.outbox.enqueue({
-        key, kind: kind === 'item' ? 'item.add' : 'customer.add', rank: RANK[kind === 'item' ? 'item.add' : 'customer.add'],
-        sourceId: o.appId, payload, summary: `Create ${kind} ${o.appName} in QuickBooks`,
-      });
+      return undefined;
     }
-    this.company.kick();
+    // A refused create is sent again only when the record was renamed since (the job re-opens with the new name).
+    if (existing && existing.state !== 'skipped' && !renamed) return { key, state: existing.state, created: false };
+    const { job, created } = await this.company.outbox.enqueue({
+      key, kind: kind === 'item' ? 'item.add' : 'customer.add', rank: RANK[kind === 'item' ? 'item.add' : 'customer.add'],
+      sourceId: o.appId, payload, summary: `Create ${kind} ${o.appName} in QuickBooks`,
+    });
+    return { key, state: job.state, created };
   }
 }

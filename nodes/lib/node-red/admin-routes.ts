@@ -1,6 +1,7 @@
 import { publicMessage } from '../errors';
 import { SandboxBusyError, defaultRule, listDefaultRules, testRuleIsolated } from '../rules';
 import type { Company, MirrorEntity } from '../company/types';
+import { registerConsoleRoutes } from './console-routes';
 import { registerPerimeter } from './perimeter';
 import type { NodeAPI, RequestLike, ResponseLike } from './types';
 
@@ -39,6 +40,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
   registerPerimeter(RED);
   if (registered.has(RED.httpAdmin as object)) return;
   registered.add(RED.httpAdmin as object);
+  registerConsoleRoutes(RED);
   const read = RED.auth.needsPermission('qb-rule.read');
   const write = RED.auth.needsPermission('qb-rule.write');
 

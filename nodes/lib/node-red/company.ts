@@ -1,6 +1,7 @@
 import type { Company, CompanyStatus, Edition } from '../company/types';
 import { isNotConfigured } from '../errors';
 import { statusFor, statusText } from './status';
+import { registry } from '../console/registry';
 import type { NodeAPI, RuntimeNode } from './types';
 
 /** A connection config node (`qbo-connection` or `qbwc-server`) as consumers see it. */
@@ -124,6 +125,12 @@ export function attachHandler<H>(
       throw err;
     }
     if (company.status().state === 'connected') node.status(quarantineStatus(company) ?? { fill: 'grey', shape: 'ring', text: texts.ready });
+    // The console (admin routes) calls this same handler; the node leaves the registry when it closes.
+    registry.add({ nodeId: node.id, type: node.type, name: node.name || '', company, handler });
+    node.on('close', (_removed: boolean, done: () => void) => {
+      registry.remove(node.id, handler);
+      done();
+    });
     return handler;
   });
   ready.catch(() => undefined); // reported above (or by attachCompany); each input fails with the reason

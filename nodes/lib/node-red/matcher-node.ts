@@ -1,5 +1,7 @@
 import { MatcherHandler, parseMatcherMessage, type MatcherOptions } from '../handlers/matcher';
 import type { MatchReport } from '../matching';
+import { syncEnabled } from '../console/settings';
+import { RequestError } from '../errors';
 import { registerAdminRoutes } from './admin-routes';
 import { attachHandler, type ConnectionConfig } from './company';
 import { guardInput, reportBackground } from './errors';
@@ -32,7 +34,7 @@ export function matcherNode(RED: NodeAPI, type: string, kind: MatcherOptions['ki
     };
     // While the first load runs the node shows the connection's progress, not partial counts.
     const rematchQuietly = (work: () => Promise<MatchReport | undefined>) => () => {
-      if (!handler) return;
+      if (!handler || !syncEnabled(handler.company.id, kind)) return; // the console's Sync switch is off
       const h = handler;
       work().then((r) => (h.company.status().state === 'connected' ? showCounts(r) : undefined), (err) => reportBackground(node, 're-match', err));
     };
@@ -52,7 +54,11 @@ export function matcherNode(RED: NodeAPI, type: string, kind: MatcherOptions['ki
 
     node.on('input', guardInput(node, async (msg: NodeMessage, send: SendFn, done: DoneFn) => {
       const h = await ready;
-      const result = await h.run(parseMatcherMessage(kind, msg));
+      const cmd = parseMatcherMessage(kind, msg);
+      if (cmd.command === 'match' && !syncEnabled(h.company.id, kind)) {
+        throw new RequestError(RED._(`${type}.errors.syncOff`));
+      }
+      const result = await h.run(cmd);
       if (!('matched' in result)) {
         msg.payload = result.issues;
         send([null, null, msg]);
