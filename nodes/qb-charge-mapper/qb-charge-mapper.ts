@@ -13,6 +13,7 @@ import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
 import { guardInput, reportBackground } from '../lib/node-red/errors';
 import { statusText } from '../lib/node-red/status';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
+import { createConfiguredNode } from '../lib/node-red/migrations';
 
 interface ChargeMapperConfig extends ConnectionConfig {
   name?: string;
@@ -23,7 +24,7 @@ export = function (RED: NodeAPI): void {
   registerAdminRoutes(RED);
 
   function ChargeMapperNode(this: RuntimeNode, config: ChargeMapperConfig): void {
-    RED.nodes.createNode(this, config);
+    config = createConfiguredNode(RED, this, config);
     const node = this;
     let handler: ChargeHandler | undefined;
     const t = statusText(RED, node);

@@ -18,6 +18,7 @@ import { guardClose, guardInput, reportBackground } from '../lib/node-red/errors
 import { statusText } from '../lib/node-red/status';
 import { registerPerimeter } from '../lib/node-red/perimeter';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
+import { createConfiguredNode } from '../lib/node-red/migrations';
 import { acquireStore, releaseStore, storeDir, type Store } from '../lib/store';
 import { intSetting } from '../lib/util/env';
 
@@ -60,7 +61,7 @@ function exportSubs(report: ExportReport): Record<string, unknown> {
 export = function (RED: NodeAPI): void {
   registerPerimeter(RED);
   function DateRangeExporterNode(this: RuntimeNode, config: ExporterConfig): void {
-    RED.nodes.createNode(this, config);
+    config = createConfiguredNode(RED, this, config);
     const node = this;
     let handler: ExportHandler | undefined;
     let scheduler: ExportScheduler | undefined;

@@ -12,6 +12,7 @@ import { guardInput, reportBackground } from '../lib/node-red/errors';
 import { statusText } from '../lib/node-red/status';
 import { registerPerimeter } from '../lib/node-red/perimeter';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
+import { createConfiguredNode } from '../lib/node-red/migrations';
 
 interface ImporterConfig extends ConnectionConfig {
   name?: string;
@@ -22,7 +23,7 @@ interface ImporterConfig extends ConnectionConfig {
 export = function (RED: NodeAPI): void {
   registerPerimeter(RED);
   function ImporterNode(this: RuntimeNode, config: ImporterConfig): void {
-    RED.nodes.createNode(this, config);
+    config = createConfiguredNode(RED, this, config);
     const node = this;
     let handler: ImportHandler | undefined;
     const t = statusText(RED, node);

@@ -11,6 +11,7 @@ import { attachHandler, type ConnectionConfig } from '../lib/node-red/company';
 import { guardInput, reportBackground } from '../lib/node-red/errors';
 import { statusText } from '../lib/node-red/status';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
+import { createConfiguredNode } from '../lib/node-red/migrations';
 
 interface InvoiceCreatorConfig extends ConnectionConfig {
   name?: string;
@@ -21,7 +22,7 @@ export = function (RED: NodeAPI): void {
   registerAdminRoutes(RED);
 
   function InvoiceCreatorNode(this: RuntimeNode, config: InvoiceCreatorConfig): void {
-    RED.nodes.createNode(this, config);
+    config = createConfiguredNode(RED, this, config);
     const node = this;
     let handler: InvoiceHandler | undefined;
     const t = statusText(RED, node);

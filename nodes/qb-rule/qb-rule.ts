@@ -5,6 +5,7 @@
 import { registerAdminRoutes } from '../lib/node-red/admin-routes';
 import { failInput } from '../lib/node-red/errors';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
+import { createConfiguredNode } from '../lib/node-red/migrations';
 import { ruleOrDefault, type Rule } from '../lib/rules';
 import { getPath, setPath } from '../lib/util/paths';
 
@@ -20,7 +21,7 @@ export = function (RED: NodeAPI): void {
   registerAdminRoutes(RED);
 
   function QbRuleNode(this: RuntimeNode, config: QbRuleConfig): void {
-    RED.nodes.createNode(this, config);
+    config = createConfiguredNode(RED, this, config);
     const node = this;
     const property = config.property || 'payload';
     const output = config.output || 'payload';

@@ -4,6 +4,7 @@
  * msg.statusCode 400, ready for an HTTP Response node. Wiring only; schemas are in nodes/lib/schemas.
  */
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from '../lib/node-red/types';
+import { createConfiguredNode } from '../lib/node-red/migrations';
 import { registerPerimeter } from '../lib/node-red/perimeter';
 import { SCHEMAS, SchemaError, schemas } from '../lib/schemas';
 
@@ -15,7 +16,7 @@ interface QbValidateConfig {
 export = function (RED: NodeAPI): void {
   registerPerimeter(RED);
   function QbValidateNode(this: RuntimeNode, config: QbValidateConfig): void {
-    RED.nodes.createNode(this, config);
+    config = createConfiguredNode(RED, this, config);
     const node = this;
     const known = Object.prototype.hasOwnProperty.call(SCHEMAS, config.schema);
     if (!known) {

@@ -15,6 +15,7 @@ import { guardClose } from '../lib/node-red/errors';
 import { registerOAuthRoutes } from '../lib/node-red/qbo-oauth';
 import { generalSettings, type GeneralSettingsConfig } from '../lib/node-red/settings';
 import type { NodeAPI, RuntimeNode } from '../lib/node-red/types';
+import { createConfiguredNode } from '../lib/node-red/migrations';
 import { acquireStore, releaseStore, sharedVault, storeDir } from '../lib/store';
 import { fromEnv, intSetting } from '../lib/util/env';
 
@@ -40,7 +41,7 @@ export = function (RED: NodeAPI): void {
   registerOAuthRoutes(RED, (id) => deployed.get(id));
 
   function QboConnectionNode(this: QboConnectionNode, config: QboConnectionConfig): void {
-    RED.nodes.createNode(this, config);
+    config = createConfiguredNode(RED, this, config);
     const node = this;
     node.edition = 'qbo';
     const environment = (fromEnv(config.environment, 'QBO_ENVIRONMENT') || 'sandbox') as QboEnvironment;

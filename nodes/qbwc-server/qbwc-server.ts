@@ -14,6 +14,7 @@ import { reportNotConfigured } from '../lib/node-red/first-start';
 import { guardClose } from '../lib/node-red/errors';
 import { mountRoute } from '../lib/node-red/http-routes';
 import type { NodeAPI, RequestLike, ResponseLike, RuntimeNode } from '../lib/node-red/types';
+import { createConfiguredNode } from '../lib/node-red/migrations';
 import { acquireStore, releaseStore, storeDir } from '../lib/store';
 import { fromEnv, intSetting } from '../lib/util/env';
 import { generalSettings, type GeneralSettingsConfig } from '../lib/node-red/settings';
@@ -47,7 +48,7 @@ export = function (RED: NodeAPI): void {
   registerAdminRoutes(RED);
 
   function QbwcServerNode(this: QbwcServerNode, config: QbwcServerConfig): void {
-    RED.nodes.createNode(this, config);
+    config = createConfiguredNode(RED, this, config);
     const node = this;
     const path = (config.path || DEFAULT_PATH).startsWith('/') ? config.path || DEFAULT_PATH : `/${config.path}`;
     const username = fromEnv(node.credentials?.username, 'QBWC_USERNAME');

@@ -7,6 +7,7 @@ import { attachHandler, type ConnectionConfig } from './company';
 import { guardInput, reportBackground } from './errors';
 import { statusText } from './status';
 import type { DoneFn, NodeAPI, NodeMessage, RuntimeNode, SendFn } from './types';
+import { createConfiguredNode } from './migrations';
 
 export interface MatcherNodeConfig extends ConnectionConfig {
   name?: string;
@@ -25,7 +26,7 @@ export function matcherNode(RED: NodeAPI, type: string, kind: MatcherOptions['ki
   registerAdminRoutes(RED);
 
   function MatcherNode(this: RuntimeNode, config: MatcherNodeConfig): void {
-    RED.nodes.createNode(this, config);
+    config = createConfiguredNode(RED, this, config);
     const node = this;
     let handler: MatcherHandler | undefined;
     const t = statusText(RED, node);

@@ -27,8 +27,14 @@ interface ExpressApp {
 const OWN_ADMIN_PATHS = /^\/(qbsync|qbo-connection|qbwc-server)(\/|$)/;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-function stackOf(app: ExpressApp): RouterLayer[] | undefined {
-  return app._router?.stack ?? app.router?.stack;
+function stackOf(app: ExpressApp & { lazyrouter?: () => void }): RouterLayer[] | undefined {
+  try {
+    // Express 4 creates its router on first use and throws on `app.router`; Express 5 has `app.router`.
+    if (typeof app.lazyrouter === 'function') app.lazyrouter();
+    return app._router?.stack ?? app.router?.stack;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
