@@ -3,8 +3,11 @@
  * site can act, errors are JSON without stack or path, and authentication comes from the environment.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
-import { startRedRefused } from '../support/red-process';
+import { startRed, startRedRefused } from '../support/red-process';
 import { POST_ENDPOINTS, startShippedRed, QBWC_TEST_PASSWORD, QBWC_TEST_USER, type ShippedRed } from '../support/shipped-red';
 import { tempDir } from '../support/tmp';
 
@@ -107,6 +110,29 @@ describe('authentication from the environment', () => {
     assert.match(output, /QB_ADMIN_USER and QB_ADMIN_PASSWORD/);
     assert.match(output, /QB_API_TOKEN/);
     assert.doesNotMatch(output, /Started flows/);
+  });
+
+  it('serves https with the certificate and key files from QB_TLS_CERT and QB_TLS_KEY', async (t) => {
+    const dir = `${tmp.dir}/tls`;
+    fs.mkdirSync(dir, { recursive: true });
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '1', '-subj', '/CN=localhost'], { encoding: 'utf8' });
+    if (made.error || made.status !== 0) return t.skip('openssl is not available to make a test certificate');
+    const red = await startRed(`${dir}/user`, { QB_TLS_CERT: `${dir}/cert.pem`, QB_TLS_KEY: `${dir}/key.pem` });
+    try {
+      const answer = await new Promise<{ status?: number; cert: string }>((resolve, reject) => {
+        const req = https.get({ host: '127.0.0.1', port: red.port, path: '/', rejectUnauthorized: false }, (res) => {
+          const subject = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN ?? '';
+          res.resume();
+          resolve({ status: res.statusCode, cert: String(subject) });
+        });
+        req.on('error', reject);
+      });
+      assert.equal(answer.status, 200);
+      assert.equal(answer.cert, 'localhost');
+      await assert.rejects(fetch(`http://127.0.0.1:${red.port}/`), 'plain http is not served');
+    } finally {
+      await red.stop();
+    }
   });
 
   describe('with an admin, a read-only viewer and a token for the flows', () => {
