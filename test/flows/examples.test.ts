@@ -11,20 +11,13 @@ import { FlowServer } from '../support/flow-server';
 import { nodeHelper as helper } from '../support/helper';
 import { qboSimEnv, setEnv } from '../support/env';
 import { tempDir } from '../support/tmp';
+import { flowFiles } from '../support/flow-files';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const packageModules = Object.values(pkg['node-red'].nodes as Record<string, string>).map((js) => require(path.join(root, js)));
 const coreModules = ['network/21-httpin.js', 'function/15-change.js', 'function/10-function.js', 'function/10-switch.js', 'common/20-inject.js', 'common/21-debug.js', 'common/90-comment.js', 'sequence/17-split.js'].map((f) => require(`@node-red/nodes/core/${f}`));
 
-function flowFiles(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) return flowFiles(p);
-    return e.name.endsWith('.json') ? [p] : [];
-  });
-}
 
 const files = [...flowFiles(path.join(root, 'examples')).filter((f) => !f.includes(`${path.sep}scenarios${path.sep}`)), ...flowFiles(path.join(root, 'flows'))];
 const tmp = tempDir();

@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { rng } from '../sim/qbo/faults';
 import { POST_ENDPOINTS, startShippedRed, type ShippedRed } from '../support/shipped-red';
 import { tempDir } from '../support/tmp';
 
@@ -19,18 +20,6 @@ const GET_ENDPOINTS = [
 ];
 const SOAP_PATHS = ['/blubilling/qbwc', '/bluetrace/qbwc'];
 const CASES_PER_ENDPOINT = 14;
-
-/** A small deterministic generator (mulberry32), so a run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Body = { text: string; type: string; note: string };
 
@@ -91,7 +80,7 @@ after(() => tmp.cleanup());
 
 describe('fuzz: hostile requests to every endpoint of the shipped flows', () => {
   const seed = Number(process.env.QB_FUZZ_SEED) || Date.now() % 1_000_000;
-  const rand = prng(seed);
+  const rand = rng(seed);
   let app: ShippedRed;
 
   before(async () => {

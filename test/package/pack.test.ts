@@ -10,6 +10,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { flowFiles } from '../support/flow-files';
 import { freePort } from '../support/net';
 import { tempDir } from '../support/tmp';
 
@@ -19,14 +20,6 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const tmp = tempDir();
 after(() => tmp.cleanup());
 
-function flowFiles(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) return flowFiles(p);
-    return e.name.endsWith('.json') ? [p] : [];
-  });
-}
 
 describe('the packed package, installed into a fresh Node-RED', () => {
   let tarball = '';

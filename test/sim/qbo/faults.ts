@@ -84,8 +84,8 @@ function matches(target: FaultTarget, kind: RequestKind): boolean {
   return target === kind;
 }
 
-/** Deterministic PRNG (mulberry32) so probability-based faults are reproducible. */
-function rng(seed: number): () => number {
+/** Deterministic PRNG (mulberry32) so probability-based faults (and the fuzz test) are reproducible. */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
