@@ -2,6 +2,7 @@
  * BluBilling's views of the queue: "Review items queued for Import/Export" (what waits) and "Previous
  * History" (every operation, In Queue → Complete, with what it imported or exported).
  */
+import { redactPaths } from '../errors';
 import type { FieldCut, Job, JobState, WritePayload } from '../jobs';
 
 /** The operation-type cell of a row. */
@@ -83,7 +84,7 @@ export function historyRow(job: Job, count?: number): HistoryRow {
     const n = typeof result.count === 'number' ? result.count : count;
     if (n !== undefined) row.count = n;
   } else if (typeof result.qbId === 'string') row.qbId = result.qbId;
-  if (job.error) row.error = job.error.message;
+  if (job.error) row.error = redactPaths(job.error.message); // a stored failure may name a file: never where it is
   if (job.completedAt) row.completedAt = job.completedAt;
   return row;
 }
