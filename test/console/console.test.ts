@@ -13,27 +13,17 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ConsoleRig, eventually as eventuallyRig, root, sleep, today, USERS, type User } from './rig';
+import { browserTestsUnavailable, CHROMIUM } from '../support/chromium';
 
 declare const document: any;
 declare const RED: any;
 declare const localStorage: any;
 declare const window: any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SHOTS = path.join(root, 'docs', 'screenshots');
 const eventually = eventuallyRig;
 
-function whyNotRunnable(): string | undefined {
-  if (!fs.existsSync(CHROMIUM)) return `no Chromium binary at ${CHROMIUM} (install Debian's chromium or set CHROMIUM_PATH)`;
-  try {
-    require.resolve('playwright-core');
-  } catch {
-    return 'playwright-core is not installed (npm install -D playwright-core)';
-  }
-  if (!fs.existsSync(path.join(root, 'dist', 'nodes', 'qbsync-console', 'qbsync-console.html'))) return 'the package is not built into dist/ (run node scripts/build.js)';
-  return undefined;
-}
-const skipReason = whyNotRunnable();
+const skipReason = browserTestsUnavailable('nodes/qbsync-console/qbsync-console.html');
 if (skipReason) console.log(`# console tests skipped: ${skipReason}`);
 
 describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, timeout: 240_000 }, () => {

@@ -17,6 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { freePort } from '../support/net';
 import { tempDir } from '../support/tmp';
+import { browserTestsUnavailable, CHROMIUM } from '../support/chromium';
 
 // Globals of the editor page; only used inside page.evaluate / waitForFunction callbacks.
 declare const RED: any;
@@ -29,7 +30,6 @@ const ALL_TYPES = Object.keys(pkg['node-red'].nodes).sort();
 const CONFIG_TYPES = ['qbo-connection', 'qbwc-server'];
 const FLOW_TYPES = ALL_TYPES.filter((t) => !CONFIG_TYPES.includes(t));
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CREDENTIAL_SECRET = 'qbsync-editor-test-credential-secret';
 /** Secret values deployed in the config nodes' credentials: none may reach the editor page. */
 const SECRETS = {
@@ -41,19 +41,7 @@ const SECRETS = {
 const UNTRANSLATED = /(?:@qbsync\/node-red-quickbooks\/[\w-]+:)?\b(?:qb-[a-z-]+|qbo-connection|qbwc-server)\.[A-Za-z][\w-]*(?:\.[\w-]+)*/g;
 const BROKEN_RULE = '$normKey(sku';
 
-function whyNotRunnable(): string | undefined {
-  if (!fs.existsSync(CHROMIUM)) return `no Chromium binary at ${CHROMIUM} (install Debian's chromium or set CHROMIUM_PATH)`;
-  try {
-    require.resolve('playwright-core');
-  } catch {
-    return 'playwright-core is not installed (npm install -D playwright-core)';
-  }
-  if (!fs.existsSync(path.join(root, 'dist', 'nodes', 'qb-rule', 'qb-rule.html'))) {
-    return 'the package is not built into dist/ (run node scripts/build.js)';
-  }
-  return undefined;
-}
-const skipReason = whyNotRunnable();
+const skipReason = browserTestsUnavailable('nodes/qb-rule/qb-rule.html');
 if (skipReason) console.log(`# editor tests skipped: ${skipReason}`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
