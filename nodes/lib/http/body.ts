@@ -138,9 +138,11 @@ export function parseJsonBody(body: Buffer, maxDepth = MAX_JSON_DEPTH): unknown 
 
 /**
  * Whether a parsed value nests deeper than `maxDepth` (arrays and objects), walked without recursion
- * and with a budget of visited values, for messages that did not come through a guarded body.
+ * for messages that did not come through a guarded body. A cycle is as deep as it goes round; a value
+ * that shares parts so often that walking it passes `budget` visits counts as too deep as well (it
+ * would be as costly to clone).
  */
-export function valueNestingExceeds(value: unknown, maxDepth = MAX_JSON_DEPTH, budget = 1_000_000): boolean {
+export function valueNestingExceeds(value: unknown, maxDepth = MAX_JSON_DEPTH, budget = 10_000_000): boolean {
   const stack: Array<[unknown, number]> = [[value, 0]];
   let visited = 0;
   while (stack.length) {

@@ -34,7 +34,7 @@ export function guardInput(
   return (msg, send, done) => {
     if (valueNestingExceeds(msg.payload, MAX_JSON_DEPTH)) {
       msg.payload = undefined;
-      return failInput(node, done, new RequestError(`msg.payload nests deeper than ${MAX_JSON_DEPTH} levels`), undefined, msg);
+      return failInput(node, done, new RequestError(`msg.payload nests deeper than ${MAX_JSON_DEPTH} levels (or is too large to walk)`), undefined, msg);
     }
     handler(msg, send, done).catch((failure) => failInput(node, done, failure, undefined, msg));
   };
