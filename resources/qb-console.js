@@ -73,6 +73,18 @@
 
   // ------------------------------------------------------------------ the console
 
+  /**
+   * An issue's title and resolution from the console's catalog (keys by issue code), else as the
+   * server words them (an issue this catalog does not know yet).
+   */
+  function issueTexts(t, r) {
+    function pick(key, fallback) {
+      var v = t(key);
+      return typeof v === 'string' && v && v.indexOf(key) < 0 ? v : fallback;
+    }
+    return r.issue ? [pick('issues.' + r.issue, r.title), pick('resolutions.' + r.issue, r.resolution)] : [r.title, r.resolution];
+  }
+
   function Console(root, env) {
     this.root = root;
     this.env = env;
@@ -458,7 +470,10 @@
             var matchCell;
             if (r.status === 'matched') matchCell = h('div', null, t('matches.matched', { name: r.qbName || r.qbId }), r.linked ? ' ' + t('matches.linked') : '');
             else if (r.status === 'pending') matchCell = h('div', null, t('matches.pending'));
-            else matchCell = h('div', null, h('strong.qbc-issue', null, r.title), h('div.qbc-resolution', null, r.resolution));
+            else {
+              var texts = issueTexts(t, r);
+              matchCell = h('div', null, h('strong.qbc-issue', null, texts[0]), h('div.qbc-resolution', null, texts[1]));
+            }
             if (r.candidates && r.candidates.length && r.status !== 'matched') {
               var sel = h('select', { 'aria-label': t('matches.choose'), 'data-qbc': 'candidates-' + r.appId },
                 r.candidates.map(function (c) {
@@ -588,7 +603,7 @@
           columns: [t('blubilling.charge'), t('blubilling.priceCode'), t('blubilling.instruction')],
           limit: 10,
           onData: function (r) { chargeCounts.textContent = t('blubilling.chargesCounts', { mapped: fmt(r.mapped), unmapped: fmt(r.unmapped) }); },
-          row: function (r) { return h('tr', null, td(r.appName), td(r.key || '—'), td(h('strong', null, r.title), h('div.qbc-resolution', null, r.resolution))); },
+          row: function (r) { var texts = issueTexts(t, r); return h('tr', null, td(r.appName), td(r.key || '—'), td(h('strong', null, texts[0]), h('div.qbc-resolution', null, texts[1]))); },
         });
         // BluBilling's Item List (Fig 6): the Name to enter exactly as a charge's Price Code.
         chargeSection.appendChild(h('h4.qbc-sub', null, t('matches.mirrorTitle', { entity: t('entity.items') })));
