@@ -12,6 +12,7 @@ export default async function* guard(source) {
     const kind = event.type === 'test:enqueue' ? 'queued' : event.type === 'test:pass' || event.type === 'test:fail' ? 'finished' : undefined;
     // The file itself is reported as a test of nesting 0 named by its path: only its own tests count.
     if (!kind || !out || data.name === data.file) continue;
-    fs.appendFileSync(out, `${JSON.stringify([kind, data.file ?? '', data.nesting, data.name])}\n`);
+    // a skipped or todo test passes; a failed one is counted as failed; suites are told apart
+    fs.appendFileSync(out, `${JSON.stringify([kind, data.file ?? '', data.nesting, data.name, event.type !== 'test:fail', data.details?.type === 'suite'])}\n`);
   }
 }

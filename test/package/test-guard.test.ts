@@ -31,17 +31,34 @@ const cutShort = `const { describe, it } = require('node:test');
 describe('first', () => { it('one', () => {}); it('ends the process', () => { process.exit(0); }); });
 describe('Rule integration', () => { it('never runs', () => {}); });`;
 
+/** Ends the process mid-suite the first time only (a marker file says it did): a file cut short once. */
+function flakyOnce(marker: string): string {
+  return `const fs = require('node:fs'); const { describe, it } = require('node:test');
+describe('first', () => { it('one', () => {}); it('may end the process', () => { if (!fs.existsSync(${JSON.stringify(marker)})) { fs.writeFileSync(${JSON.stringify(marker)}, ''); process.exit(0); } }); });
+describe('Rule integration', () => { it('runs the second time', () => {}); });`;
+}
+
 describe('scripts/test.js guards against lost tests', () => {
+  it('runs a file that ended early again on its own; its complete run counts, once', () => {
+    const marker = path.join(tmp.dir, `flaky-${Date.now()}`);
+    const { status, output } = runWith({ 'a.test.js': complete, 'c.test.js': flakyOnce(marker) });
+    assert.equal(status, 0, output);
+    assert.match(output, /ended early, run again on their own without force-exit/);
+    assert.match(output, /c\.test\.js/);
+    assert.match(output, /^tests: 5 passed, 0 failed$/m, 'a.test.js 2 + c.test.js 3, each once');
+  });
+
   it('passes a run where every queued test finished', () => {
     const { status, output } = runWith({ 'a.test.js': complete });
     assert.equal(status, 0, output);
     assert.doesNotMatch(output, /ended early/);
+    assert.match(output, /^tests: 2 passed, 0 failed$/m);
   });
 
   it('fails a run where a file ended early, naming the file and what never ran', () => {
     const { status, output } = runWith({ 'a.test.js': complete, 'b.test.js': cutShort });
     assert.equal(status, 1, output);
-    assert.match(output, /ended early/);
+    assert.match(output, /ended early again/);
     // Node's own summary counts the file as passed; the guard does not.
     assert.match(output, /b\.test\.js: (no test reported|\d+ queued test\(s\) never finished)/);
     assert.doesNotMatch(output, /a\.test\.js:/);
