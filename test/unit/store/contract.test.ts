@@ -5,6 +5,7 @@
  * the schema migrations, run by two processes at once.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -257,6 +258,27 @@ for (const backend of ['nedb', 'postgres'] as const) {
 }
 
 describe('QB_STORE_URL', () => {
+  it('without the optional package pg, opening a PostgreSQL store says to install it (no password shown)', () => {
+    // a process where require('pg') fails as it does when npm left optional dependencies out
+    const script = `
+      const Module = require('node:module');
+      const resolve = Module._resolveFilename;
+      Module._resolveFilename = function (request, ...rest) {
+        if (request === 'pg') { const e = new Error("Cannot find module 'pg'"); e.code = 'MODULE_NOT_FOUND'; throw e; }
+        return resolve.call(this, request, ...rest);
+      };
+      const { Store } = require(${JSON.stringify(path.resolve(__dirname, '../../../nodes/lib/store'))});
+      Store.open(${JSON.stringify(path.join(tmp.dir, 'no-pg'))}, { url: 'postgres://qb:hunter2@127.0.0.1:5432/x' })
+        .then(() => console.log('opened'), (e) => console.log(e.message));`;
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim();
+    assert.match(out, /the optional package "pg" is not installed: run "npm install pg"/);
+    assert.equal(out.includes('hunter2'), false);
+  });
+
+  it('a schema name that is not a plain identifier is refused before any SQL', async () => {
+    await assert.rejects(Store.open(path.join(tmp.dir, 'bad-schema'), { url: PG_URL, schema: 'x"; drop table y; --' }), /not a usable PostgreSQL schema name/);
+  });
+
   it('absent or empty: the nedb store; a postgres URL: PostgreSQL; anything else is refused', () => {
     assert.equal(storeUrl({}), undefined);
     assert.equal(storeUrl({ QB_STORE_URL: '  ' }), undefined);
