@@ -9,7 +9,7 @@ import { createPool, migrate, PgCollection, PgSegments, type PgPool } from './po
 import { SecretBox } from './secrets';
 import { DiskSegments, type SegmentStore } from './segments';
 
-/** The collections of one store; each is one nedb-promises datastore on disk. */
+/** The collections of one store; each is one nedb-promises datastore on disk, or one table on PostgreSQL. */
 export const COLLECTIONS = ['mirror', 'matches', 'jobs', 'log', 'tokens', 'state'] as const;
 export type CollectionName = (typeof COLLECTIONS)[number];
 
