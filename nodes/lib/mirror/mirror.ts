@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Store } from '../store';
 
@@ -94,7 +93,7 @@ const SEQ_FILE = /^(\d+)\.[A-Za-z0-9]+$/;
  * list's last sync time (the mirror's age) and cursor.
  *
  * Storage: each write is one segment: a document in the store's `mirror` collection and, for records,
- * one file holding them (an import page of 500 customers is one file write and one small document),
+ * one payload holding them (a file beside the nedb store, a row on PostgreSQL: store.segments; an import page of 500 customers is one payload write and one small document),
  * never a document per record: nedb copies, checks and serialises documents key by key, which cost
  * more than parsing the page. A record written again is superseded by its later copy; deletes are
  * tombstones; when the stored copies outgrow twice the live records the list is rewritten as a snapshot
@@ -103,7 +102,6 @@ const SEQ_FILE = /^(\d+)\.[A-Za-z0-9]+$/;
 export class Mirror {
   private readonly lists = new Map<string, List>();
   private readonly loading = new Map<string, Promise<List>>();
-  private readonly dirs = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -221,13 +219,8 @@ export class Mirror {
   /** A segment's records (none for a tombstone), or undefined when its file is gone. */
   private async segmentRecords(entity: string, d: SegmentDoc): Promise<MirrorRecord[] | undefined> {
     if (d.file === undefined) return [];
-    let text: string;
-    try {
-      text = await fsp.readFile(path.join(this.store.dir, d.file), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    const text = await this.store.segments.read(d.file);
+    if (text === undefined) return undefined;
     const format = d.format ?? 'json';
     if (format === 'json') return JSON.parse(text) as MirrorRecord[];
     const decode = this.codecs[format];
@@ -283,16 +276,11 @@ export class Mirror {
    */
   private async removeOrphanFiles(entity: string, named: Set<string>, maxSeq: number): Promise<void> {
     const dir = this.listDir(entity);
-    let files: string[];
-    try {
-      files = await fsp.readdir(path.join(this.store.dir, dir));
-    } catch {
-      return;
-    }
+    const files = await this.store.segments.list(dir);
     for (const f of files) {
       const m = SEQ_FILE.exec(f);
       if (!m || Number(m[1]) >= maxSeq || named.has(path.join(dir, f))) continue;
-      await fsp.rm(path.join(this.store.dir, dir, f), { force: true });
+      await this.store.segments.remove(path.join(dir, f));
     }
   }
 
@@ -306,13 +294,8 @@ export class Mirror {
   }
 
   private async writeFile(entity: string, seq: number, content: MirrorSource): Promise<{ file: string; format: string }> {
-    const dir = this.listDir(entity);
-    if (!this.dirs.has(dir)) {
-      await fsp.mkdir(path.join(this.store.dir, dir), { recursive: true, mode: 0o700 });
-      this.dirs.add(dir);
-    }
-    const file = path.join(dir, `${seq}.${content.format}`);
-    await fsp.writeFile(path.join(this.store.dir, file), content.text, { mode: 0o600 });
+    const file = path.join(this.listDir(entity), `${seq}.${content.format}`);
+    await this.store.segments.write(file, content.text);
     return { file, format: content.format };
   }
 
@@ -336,7 +319,7 @@ export class Mirror {
     const before = { company: this.company, entity, $or: [{ seq: { $lt: first } }, { seq: { $exists: false } }] };
     const old = (await this.store.mirror.find(before)) as SegmentDoc[];
     await this.store.mirror.remove(before, { multi: true });
-    for (const d of old) if (d.file) await fsp.rm(path.join(this.store.dir, d.file), { force: true });
+    for (const d of old) if (d.file) await this.store.segments.remove(d.file);
     list.stored = all.length;
   }
 

@@ -1,5 +1,6 @@
-export { Store, acquireStore, releaseStore, storeDir, COLLECTIONS } from './store';
+export { Store, acquireStore, releaseStore, storeDir, storeUrl, storeSchema, COLLECTIONS } from './store';
 export type { Collection, CollectionName, StoreOptions, QuarantineReport } from './store';
+export type { SegmentStore } from './segments';
 export { StoreLockedError } from './lock';
 export { SecretBox } from './secrets';
 export { TokenVault, sharedVault } from './tokens';

@@ -4,9 +4,12 @@ import Datastore from 'nedb-promises';
 import { registerPrivateDir } from '../errors';
 import { acquireLock } from './lock';
 import { describeFindings, quarantineCorruptLines, readQuarantine, type QuarantineFinding } from './quarantine';
+import type { Collection } from './collection';
+import { createPool, migrate, PgCollection, PgSegments, type PgPool } from './postgres';
 import { SecretBox } from './secrets';
+import { DiskSegments, type SegmentStore } from './segments';
 
-/** The collections of one store; each is one nedb-promises datastore on disk. */
+/** The collections of one store; each is one nedb-promises datastore on disk, or one table on PostgreSQL. */
 export const COLLECTIONS = ['mirror', 'matches', 'jobs', 'log', 'tokens', 'state'] as const;
 export type CollectionName = (typeof COLLECTIONS)[number];
 
@@ -27,7 +30,8 @@ const INDEXES: Record<CollectionName, Array<string | string[]>> = {
   state: [],
 };
 
-export type Collection = Datastore<{ _id: string; [field: string]: any }>;
+export type { Collection } from './collection';
+type NedbCollection = Datastore<{ _id: string; [field: string]: any }>;
 
 export interface StoreOptions {
   /** How often each datafile is compacted (nedb appends until then). Default one hour. */
@@ -36,6 +40,17 @@ export interface StoreOptions {
   secret?: string;
   /** Where the start-up reports corrupt lines it kept aside (once per open; default: nowhere). */
   warn?: (message: string) => void;
+  /** A PostgreSQL store (`postgres://…`) instead of nedb files; default `QB_STORE_URL`. */
+  url?: string;
+  /** The PostgreSQL schema of its tables; default `QB_STORE_SCHEMA`, else `public`. */
+  schema?: string;
+}
+
+/** The backend-specific part of a store: how it flushes and closes. */
+interface Backend {
+  kind: 'nedb' | 'postgres';
+  flush(name: CollectionName): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** A collection's lines kept aside in its quarantine file (see quarantine.ts), for admins. */
@@ -51,13 +66,15 @@ interface RawDatastore {
   stopAutocompaction(): void;
 }
 
-function raw(db: Collection): RawDatastore {
+function raw(db: Collection | NedbCollection): RawDatastore {
   return (db as unknown as { __original: RawDatastore }).__original;
 }
 
 /**
- * The package's durable state under one folder: mirror, matches, jobs (the outbox/queue), log,
- * tokens (sealed) and state (sync watermarks). One process may open a folder at a time.
+ * The package's durable state: mirror, matches, jobs (the outbox/queue), log, tokens (sealed) and state
+ * (sync watermarks), with the mirror's segment payloads. On nedb (the default) under one folder, which one
+ * process may open at a time; on PostgreSQL (`QB_STORE_URL`, postgres.ts) in one schema's tables, the
+ * folder keeping only the token key file when `QB_STORE_KEY` is not set.
  */
 export class Store {
   readonly secrets: SecretBox;
@@ -66,11 +83,18 @@ export class Store {
   private constructor(
     readonly dir: string,
     private readonly collections: Record<CollectionName, Collection>,
-    private readonly releaseLock: () => void,
+    private readonly backend: Backend,
     secrets: SecretBox,
     private readonly quarantine: QuarantineReport[],
+    /** The mirror's segment payloads (files beside nedb, a table on PostgreSQL). */
+    readonly segments: SegmentStore,
   ) {
     this.secrets = secrets;
+  }
+
+  /** Which backend holds this store. */
+  get backendKind(): 'nedb' | 'postgres' {
+    return this.backend.kind;
   }
 
   /**
@@ -84,9 +108,11 @@ export class Store {
   static async open(dir: string, options: StoreOptions = {}): Promise<Store> {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     registerPrivateDir(dir); // its path never appears in an answer (errors/redactPaths)
+    const url = options.url ?? storeUrl();
+    if (url) return Store.openPostgres(dir, url, options);
     const release = acquireLock(dir);
     try {
-      const collections = {} as Record<CollectionName, Collection>;
+      const collections = {} as Record<CollectionName, NedbCollection>;
       const foundNow: QuarantineFinding[] = [];
       const quarantine: QuarantineReport[] = [];
       for (const name of COLLECTIONS) {
@@ -95,18 +121,45 @@ export class Store {
         if (found) foundNow.push(found);
         const kept = readQuarantine(dir, `${name}.db`);
         if (kept) quarantine.push({ ...kept, collection: name, foundNow: found?.count ?? 0 });
-        const db = Datastore.create({ filename: path.join(dir, `${name}.db`), autoload: false }) as Collection;
+        const db = Datastore.create({ filename: path.join(dir, `${name}.db`), autoload: false }) as NedbCollection;
         await db.load();
         for (const fieldName of INDEXES[name]) await db.ensureIndex({ fieldName: fieldName as string });
         raw(db).setAutocompactionInterval(Math.max(options.compactEveryMs ?? 3_600_000, 5_000));
         collections[name] = db;
       }
       if (foundNow.length) options.warn?.(describeFindings(foundNow));
-      return new Store(dir, collections, release, SecretBox.forStore(dir, options.secret), quarantine);
+      const backend: Backend = {
+        kind: 'nedb',
+        flush: (name) => raw(collections[name]).compactDatafileAsync(),
+        close: async () => {
+          for (const name of COLLECTIONS) {
+            raw(collections[name]).stopAutocompaction();
+            await raw(collections[name]).compactDatafileAsync();
+          }
+          release();
+        },
+      };
+      return new Store(dir, collections as unknown as Record<CollectionName, Collection>, backend, SecretBox.forStore(dir, options.secret), quarantine, new DiskSegments(dir));
     } catch (err) {
       release();
       throw err;
     }
+  }
+
+  /** The store in PostgreSQL: the schema migrated to the newest version first. No lock: one instance (see README). */
+  private static async openPostgres(dir: string, url: string, options: StoreOptions): Promise<Store> {
+    const schema = options.schema ?? storeSchema();
+    const pool: PgPool = createPool(url, options.warn);
+    try {
+      await migrate(pool, schema, COLLECTIONS);
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw new Error(`the PostgreSQL store could not be opened: ${(err as Error).message || (err as { code?: string }).code || 'no answer'}`);
+    }
+    const collections = {} as Record<CollectionName, Collection>;
+    for (const name of COLLECTIONS) collections[name] = new PgCollection(pool, schema, name);
+    const backend: Backend = { kind: 'postgres', flush: async () => undefined, close: () => pool.end() };
+    return new Store(dir, collections, backend, SecretBox.forStore(dir, options.secret), [], new PgSegments(pool, schema));
   }
 
   get mirror(): Collection { return this.collection('mirror'); }
@@ -123,20 +176,18 @@ export class Store {
 
   /**
    * Rewrites a collection's file and fsyncs it (nedb does not fsync appends). Call after writes that
-   * must survive a power loss, e.g. a rotated refresh token.
+   * must survive a power loss, e.g. a rotated refresh token. On PostgreSQL every write is already
+   * committed, so nothing is left to do.
    */
   async flush(name: CollectionName): Promise<void> {
-    await raw(this.collection(name)).compactDatafileAsync();
+    this.collection(name);
+    await this.backend.flush(name);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    for (const name of COLLECTIONS) {
-      raw(this.collections[name]).stopAutocompaction();
-      await raw(this.collections[name]).compactDatafileAsync();
-    }
+    await this.backend.close();
     this.closed = true;
-    this.releaseLock();
   }
 }
 
@@ -166,6 +217,19 @@ export async function releaseStore(dir: string): Promise<void> {
   if (--entry.users > 0) return;
   open.delete(key);
   await (await entry.store).close();
+}
+
+/** The PostgreSQL store's URL (`QB_STORE_URL`), or undefined for the nedb store. */
+export function storeUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const url = env.QB_STORE_URL?.trim();
+  if (!url) return undefined;
+  if (!/^postgres(ql)?:\/\//i.test(url)) throw new Error('QB_STORE_URL must be a postgres:// or postgresql:// URL');
+  return url;
+}
+
+/** The PostgreSQL schema: `QB_STORE_SCHEMA`, else `public`. */
+export function storeSchema(env: NodeJS.ProcessEnv = process.env): string {
+  return env.QB_STORE_SCHEMA?.trim() || 'public';
 }
 
 /** The store folder: `QB_STORE_DIR`, else `<Node-RED user dir>/quickbooks`. */

@@ -4,17 +4,17 @@
  * store reads always agree.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Mirror, type MirrorRecord } from '../../../nodes/lib/mirror';
-import { Store } from '../../../nodes/lib/store';
+import type { Store } from '../../../nodes/lib/store';
+import { openTestStore, rawSegments, segmentNames } from '../../support/store';
 import { tempDir } from '../../support/tmp';
 
 const tmp = tempDir('qbsync-mirror-');
 after(() => tmp.cleanup());
 let n = 0;
-const fresh = () => Store.open(path.join(tmp.dir, `store-${++n}`));
+const fresh = () => openTestStore(path.join(tmp.dir, `store-${++n}`));
 
 const rec = (i: number, extra: Partial<MirrorRecord> = {}): MirrorRecord => ({
   id: `L${i}`, name: `Customer ${i}`, active: true, data: { ListID: `L${i}`, Email: `c${i}@example.com` }, ...extra,
@@ -34,22 +34,22 @@ function spy(store: Store): Record<string, number> {
   return calls;
 }
 
-/** The text of a segment document's file. */
-const fileOf = (store: Store, doc: { [field: string]: unknown }): string => fs.readFileSync(path.join(store.dir, String(doc.file)), 'utf8');
+/** The text of a segment document's payload (its file on nedb, its row on PostgreSQL). */
+const fileOf = async (store: Store, doc: { [field: string]: unknown }): Promise<string> => {
+  const text = await rawSegments(store).read(String(doc.file));
+  assert.ok(text !== undefined, `the payload of ${String(doc._id)} is stored`);
+  return text;
+};
 
-/** Every segment file of the store. */
-function segmentFiles(store: Store): string[] {
-  const root = path.join(store.dir, 'mirror-segments');
-  if (!fs.existsSync(root)) return [];
-  return (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => /\d+\.\w+$/.test(f)).sort();
-}
+/** Every segment payload of the store. */
+const segmentFiles = (store: Store): Promise<string[]> => segmentNames(store);
 
 const byId = (records: MirrorRecord[]): Map<string, MirrorRecord> => new Map(records.map((r) => [r.id, r]));
 
 /** What a new process would read: the store closed, opened again, and read by a new Mirror. */
 async function reopened(store: Store, company: string, entity: string): Promise<{ store: Store; records: Map<string, MirrorRecord> }> {
   await store.close();
-  const again = await Store.open(store.dir);
+  const again = await openTestStore(store.dir);
   return { store: again, records: byId(await new Mirror(again, company).list(entity)) };
 }
 
@@ -65,8 +65,8 @@ describe('Mirror storage (segments)', () => {
     const docs = await store.mirror.find({ company: 'c1', entity: 'customers' });
     assert.equal(docs.length, 1, 'one document for the page');
     assert.equal(docs[0]!.records, undefined, 'the records are not in the document');
-    assert.deepEqual(JSON.parse(fileOf(store, docs[0]!)), page);
-    assert.equal(segmentFiles(store).length, 1);
+    assert.deepEqual(JSON.parse(await fileOf(store, docs[0]!)), page);
+    assert.equal((await segmentFiles(store)).length, 1);
     assert.deepEqual(await mirror.age('customers').then((a) => [a.count, a.cursor]), [500, '2024-06-01T00:00:00']);
     const { store: again, records } = await reopened(store, 'c1', 'customers');
     assert.deepEqual(records, byId(page));
@@ -93,7 +93,7 @@ describe('Mirror storage (segments)', () => {
     const mirror = new Mirror(store, 'c1');
     await mirror.upsert('customers', [rec(1, { name: 'first' }), rec(2), rec(1, { name: 'last' })]);
     const docs = await store.mirror.find({});
-    assert.equal((JSON.parse(fileOf(store, docs[0]!)) as unknown[]).length, 2);
+    assert.equal((JSON.parse(await fileOf(store, docs[0]!)) as unknown[]).length, 2);
     assert.equal((await mirror.get('customers', 'L1'))?.name, 'last');
     const { store: again, records } = await reopened(store, 'c1', 'customers');
     assert.equal(records.get('L1')?.name, 'last');
@@ -158,7 +158,7 @@ describe('Mirror storage (segments)', () => {
     assert.equal(calls.remove, 1, 'compacted once (1,500 copies of 10 records > 2 × 10 + 1,000)');
     const docs = await store.mirror.find({ company: 'c1', entity: 'items' });
     assert.ok(docs.length < 60, `${docs.length} documents after compaction`);
-    assert.equal(segmentFiles(store).length, docs.length, 'the files of the removed segments are gone');
+    assert.equal((await segmentFiles(store)).length, docs.length, 'the files of the removed segments are gone');
     const { store: again, records } = await reopened(store, 'c1', 'items');
     assert.equal(records.size, 10);
     assert.equal(records.get('L3')?.name, 'Item 3 v149');
@@ -174,7 +174,7 @@ describe('Mirror storage (segments)', () => {
     assert.deepEqual((await mirror.list('customers')).map((r) => r.id), ['L3', 'L4']);
     const docs = await store.mirror.find({ company: 'c1', entity: 'customers' });
     assert.equal(docs.length, 1, 'the older segments are removed');
-    assert.equal(segmentFiles(store).length, 1, 'and their files');
+    assert.equal((await segmentFiles(store)).length, 1, 'and their files');
     assert.equal((await mirror.age('customers')).count, 2);
     const { store: again, records } = await reopened(store, 'c1', 'customers');
     assert.deepEqual([...records.keys()], ['L3', 'L4']);
@@ -220,7 +220,7 @@ describe('Mirror storage (segments)', () => {
     await mirror.upsert('customers', page, undefined, { format: 'lines', text: '1\n2' });
     const docs = await store.mirror.find({ company: 'c1', entity: 'customers' });
     assert.equal(docs[0]!.format, 'lines');
-    assert.equal(fileOf(store, docs[0]!), '1\n2', 'the text as it came, not serialised again');
+    assert.equal(await fileOf(store, docs[0]!), '1\n2', 'the text as it came, not serialised again');
     // Without a codec for the format, the records are serialised as JSON.
     await mirror.upsert('customers', [rec(3)], undefined, { format: 'unknown', text: 'x' });
     const { store: again, records } = await reopened(store, 'c1', 'items');
@@ -236,7 +236,7 @@ describe('Mirror storage (segments)', () => {
     await mirror.upsert('customers', [rec(1), rec(2)]);
     await mirror.upsert('customers', [rec(3)]);
     const docs = (await store.mirror.find({ company: 'c1', entity: 'customers' })).sort((a, b) => a.seq - b.seq);
-    fs.rmSync(path.join(store.dir, String(docs[0]!.file)));
+    await rawSegments(store).remove(String(docs[0]!.file));
     const { store: again, records } = await reopened(store, 'c1', 'customers');
     assert.deepEqual([...records.keys()], ['L3']);
     assert.equal((await again.mirror.find({ company: 'c1', entity: 'customers' })).length, 1, 'rewritten as one snapshot');
@@ -248,12 +248,11 @@ describe('Mirror storage (segments)', () => {
     const mirror = new Mirror(store, 'c1');
     await mirror.upsert('customers', [rec(1)]);
     const [doc] = await store.mirror.find({});
-    const dir = path.dirname(path.join(store.dir, String(doc!.file)));
-    const orphan = path.join(dir, `${doc!.seq - 5}.json`);
-    fs.writeFileSync(orphan, JSON.stringify([rec(9)]));
+    const orphan = path.join(path.dirname(String(doc!.file)), `${doc!.seq - 5}.json`);
+    await rawSegments(store).write(orphan, JSON.stringify([rec(9)]));
     const { store: again, records } = await reopened(store, 'c1', 'customers');
     assert.deepEqual([...records.keys()], ['L1'], 'an orphan file is not read');
-    assert.equal(fs.existsSync(orphan), false, 'and it is removed');
+    assert.equal(await rawSegments(again).read(orphan), undefined, 'and it is removed');
     await again.close();
   });
 });
