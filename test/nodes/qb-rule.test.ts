@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { nextMessage, nodeHelper as helper } from '../support/helper';
+import { withLoopWatch } from '../support/loop-watch';
 
 const ruleNode = require('../../nodes/qb-rule/qb-rule');
 const catchNode = require('@node-red/nodes/core/common/25-catch');
@@ -90,22 +91,6 @@ describe('qb-rule node', () => {
     ['$length($pad("", 2e8, "x"))', /^QB_TEXT_LIMIT$/],
     ['($f := function($s, $n){ $n = 0 ? $s : $f($s & $s, $n - 1) }; $length($f("x", 40)))', /^QB_TEXT_LIMIT$/],
   ];
-
-  /** Runs `work` while a timer measures the longest stall of the event loop. */
-  async function withLoopWatch<T>(work: () => Promise<T>): Promise<{ value: T; worstGap: number }> {
-    let worstGap = 0;
-    let last = Date.now();
-    const ticker = setInterval(() => {
-      const now = Date.now();
-      worstGap = Math.max(worstGap, now - last);
-      last = now;
-    }, 10);
-    try {
-      return { value: await work(), worstGap };
-    } finally {
-      clearInterval(ticker);
-    }
-  }
 
   it('POST /qbsync/rules/test answers each hostile rule with a JSON error naming the rule; the runtime stays responsive', async () => {
     await helper.load([ruleNode, catchNode], flow({}));

@@ -129,3 +129,14 @@ export function httpErrorAnswer(failure: unknown): HttpErrorAnswer {
   if (Array.isArray(problems)) body.problems = problems;
   return { statusCode, body };
 }
+
+/**
+ * A `limit`-like parameter from a message or a query string (a number, or its digits as text): undefined
+ * when absent, else a whole number from 1 to `max`, or a RequestError (HTTP 400) naming the parameter.
+ */
+export function wholeNumberParam(raw: unknown, name: string, max: number): number | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,9}$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new RequestError(`${name} must be a whole number from 1 to ${max}`);
+  return n;
+}

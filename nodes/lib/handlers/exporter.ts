@@ -1,7 +1,7 @@
 import type { Company } from '../company/types';
 import { RANK, jobRefsIn, type Job, type WriteKind, type WritePayload } from '../jobs';
 import type { LogEntry } from '../log';
-import { RequestError } from '../errors';
+import { RequestError, wholeNumberParam } from '../errors';
 import { schemas } from '../schemas';
 import { BLU_ENTITIES, BluRecords, PLURAL, type BluEntity, type RecordStatus } from './blubilling-records';
 import { chargeItems, type ChargeItem } from './charges';
@@ -72,14 +72,6 @@ const MAX_KEYS = 10_000;
 /** The most history rows one answer may hold. */
 export const MAX_HISTORY_LIMIT = 10_000;
 
-/** A history `limit` (a number, or its text from a query string), checked: a whole number 1–10,000. */
-function historyLimit(raw: unknown): number | undefined {
-  if (raw === undefined || raw === null || raw === '') return undefined;
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,6}$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_HISTORY_LIMIT) throw new RequestError(`limit must be a whole number from 1 to ${MAX_HISTORY_LIMIT}`);
-  return n;
-}
-
 function keysOf(payload: unknown, required: boolean): string[] | undefined {
   const isObject = payload !== null && typeof payload === 'object' && !Array.isArray(payload);
   // Only `keys`: an approve with a misspelt field must not read as "approve everything".
@@ -110,7 +102,7 @@ export function parseExportMessage(msg: { topic?: unknown; payload?: unknown }):
     case 'queue':
       return { command: 'queue' };
     case 'history': {
-      const limit = historyLimit((msg.payload as { limit?: unknown } | undefined)?.limit);
+      const limit = wholeNumberParam((msg.payload as { limit?: unknown } | undefined)?.limit, 'limit', MAX_HISTORY_LIMIT);
       return limit === undefined ? { command: 'history' } : { command: 'history', limit };
     }
     case 'approve':

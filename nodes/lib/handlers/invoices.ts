@@ -1,5 +1,5 @@
 import type { Company } from '../company/types';
-import { RequestError } from '../errors';
+import { RequestError, wholeNumberParam } from '../errors';
 import { type Job, RANK, type WritePayload, type WriteResult } from '../jobs';
 import { resolveOrder, type InvoiceAction, type PackedOrder } from '../invoicing/resolve';
 import type { LogEntry } from '../log';
@@ -27,11 +27,8 @@ export function parseLogFilter(raw: unknown): { status?: InvoiceStatus[]; limit:
     }
     filter.status = list;
   }
-  if (q.limit !== undefined && q.limit !== '') {
-    const n = typeof q.limit === 'number' ? q.limit : typeof q.limit === 'string' && /^\d{1,5}$/.test(q.limit) ? Number(q.limit) : NaN;
-    if (!Number.isInteger(n) || n < 1 || n > MAX_LOG_LIMIT) throw new RequestError(`limit must be a whole number from 1 to ${MAX_LOG_LIMIT}`);
-    filter.limit = n;
-  }
+  const limit = wholeNumberParam(q.limit, 'limit', MAX_LOG_LIMIT);
+  if (limit !== undefined) filter.limit = limit;
   return filter;
 }
 

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { RuleError, compileRule, testRule, testRuleIsolated, SandboxBusyError } from '../../../nodes/lib/rules';
 import { GUARDED_SIGNATURES } from '../../../nodes/lib/rules/guards';
 import { regexProblem } from '../../../nodes/lib/rules/regex';
+import { withLoopWatch } from '../../support/loop-watch';
 
 const CATASTROPHIC = '$contains("aaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /^(a+)+$/)';
 const PAD_50M = '$pad("", 5e7, "x")';
@@ -206,16 +207,7 @@ describe('rules: built-ins cannot build unbounded text', () => {
 
 describe('rules: the isolated tester (worker thread)', () => {
   it('answers each hostile rule as a JSON error, with the event loop free meanwhile', async () => {
-    let ticks = 0;
-    let worstGap = 0;
-    let last = Date.now();
-    const ticker = setInterval(() => {
-      const now = Date.now();
-      worstGap = Math.max(worstGap, now - last);
-      last = now;
-      ticks++;
-    }, 10);
-    try {
+    const { ticks, worstGap } = await withLoopWatch(async () => {
       for (const [source, code] of [
         [CATASTROPHIC, 'QB_UNSAFE_REGEX'],
         [PAD_50M, 'QB_TEXT_LIMIT'],
@@ -229,9 +221,7 @@ describe('rules: the isolated tester (worker thread)', () => {
         assert.ok(!out.ok && new RegExp(`^(${code})$`).test(out.error.code ?? ''), `${source}: ${JSON.stringify(out)}`);
         assert.match(!out.ok ? out.error.message : '', /^Rule "hostile" /);
       }
-    } finally {
-      clearInterval(ticker);
-    }
+    });
     assert.ok(ticks > 10, 'the event loop kept ticking');
     assert.ok(worstGap < 2000, `the event loop was blocked for ${worstGap} ms`);
   });
