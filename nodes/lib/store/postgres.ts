@@ -181,18 +181,8 @@ export class PgCollection implements Collection {
   }
 
   /** In one transaction; rolled back when `fn` throws. */
-  private async transaction<T>(fn: (client: PgClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const out = await fn(client);
-      await client.query('COMMIT');
-      client.release();
-      return out;
-    } catch (err) {
-      await client.query('ROLLBACK').then(() => client.release(), (e: Error) => client.release(e));
-      throw err;
-    }
+  private transaction<T>(fn: (client: PgClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 
   /** The documents matching `query`, in `_id` order (nedb's order when unsorted). */
@@ -370,11 +360,9 @@ const MIGRATION_LOCK = 0x71627379; // "qbsy"
  * takes the schema's transaction-level advisory lock first, so one migrates and the others then find
  * every version applied. Returns the versions this call applied.
  */
-export async function migrate(pool: PgPool, schema: string, collections: readonly string[]): Promise<number[]> {
+export function migrate(pool: PgPool, schema: string, collections: readonly string[]): Promise<number[]> {
   const s = schemaIdent(schema);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATION_LOCK, schema]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${s}.qb_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
@@ -388,9 +376,19 @@ export async function migrate(pool: PgPool, schema: string, collections: readonl
       await client.query(`INSERT INTO ${s}.qb_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name]);
       applied.push(m.version);
     }
+    return applied;
+  });
+}
+
+/** Runs `fn` in one transaction on a pooled client: committed, or rolled back when `fn` throws. */
+async function inTransaction<T>(pool: PgPool, fn: (client: PgClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const out = await fn(client);
     await client.query('COMMIT');
     client.release();
-    return applied;
+    return out;
   } catch (err) {
     await client.query('ROLLBACK').then(() => client.release(), (e: Error) => client.release(e));
     throw err;
