@@ -13,6 +13,7 @@ import { bodyOf, safeMessage } from '../console/validate';
 import { packageRoot } from '../util/package-root';
 import { connectionStatus } from './admin-routes';
 import type { NodeAPI, RequestLike, ResponseLike, RouteHandler } from './types';
+import { escapeHtml } from '../util/text';
 
 export const CONSOLE_ROOT = '/qbsync/console';
 const API = `${CONSOLE_ROOT}/api`;
@@ -83,7 +84,7 @@ function forbiddenIfSignedIn(guard: RouteHandler, permission: string): RouteHand
 
 /** The page of its own: the console without the flow editor (it logs in with Node-RED's adminAuth itself). */
 function pageHtml(adminRoot: string): string {
-  const root = escapeAttr(adminRoot.endsWith('/') ? adminRoot : `${adminRoot}/`);
+  const root = escapeHtml(adminRoot.endsWith('/') ? adminRoot : `${adminRoot}/`);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>QuickBooks console</title>
@@ -95,9 +96,6 @@ function pageHtml(adminRoot: string): string {
 </body></html>`;
 }
 
-function escapeAttr(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** The console's strings for a language (en-US when there is no catalog for it). */
 function messages(lang: unknown): Record<string, unknown> {

@@ -3,6 +3,7 @@ import { exchangeCode, buildAuthorizeUrl, parseRedirect, type AppCredentials, ty
 import type { Endpoints } from '../company/qbo/environment';
 import { systemClock } from '../company/qbo/clock';
 import type { NodeAPI, RequestLike, ResponseLike } from './types';
+import { escapeHtml } from '../util/text';
 
 /** What the qbo-connection node gives the OAuth routes. */
 export interface OAuthTarget {
@@ -21,9 +22,6 @@ interface Pending {
 const STATE_TTL_MS = 10 * 60_000;
 const pending = new Map<string, Pending>();
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** JSON that is safe inside an inline script: no `</script>`, no HTML comment, no line separators. */
 function scriptJson(value: unknown): string {

@@ -64,3 +64,8 @@ export function roundCents(value: number): number {
   const cents = Math.round(Number((Math.abs(value) * 100).toPrecision(15)));
   return (sign * cents) / 100 || 0;
 }
+
+/** Text safe inside HTML (element content or a quoted attribute): & < > " ' as character references. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
