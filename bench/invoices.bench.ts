@@ -35,14 +35,13 @@ import { Store } from '../nodes/lib/store';
 import { startQboSimulator, type QboSimulator, type SimStats } from '../test/sim/qbo/server';
 import { tempDir } from '../test/support/tmp';
 import { FakeClock } from '../test/unit/qbo/harness';
+import { invoiceCensus, packedOrder, seedMatches, seedSimulator } from './bluetrace-orders';
 import { measure, report, run, type Phase } from './harness';
 
 const ORDERS = Number(process.env.BENCH_ORDERS || 1000);
 const SCALE = Number(process.env.BENCH_SCALE || 10);
 const DROP = Number(process.env.BENCH_DROP || 0.05);
 const SEED = Number(process.env.BENCH_SEED || 7);
-const CUSTOMERS = 50;
-const ITEMS = 200;
 const BATCH = 30;
 
 interface Setup {
@@ -66,22 +65,15 @@ async function setup(clock: Clock, limits: ThrottleLimits): Promise<Setup> {
   const tokens = new TokenManager({ store: tokenStore, key, realmId: sim.realmId, refresh: (rt) => refreshWithNodeQuickbooks(endpoints, app, rt), clock });
   const client = new QboClient({ realmId: sim.realmId, app, endpoints, tokens, clock, throttle: new RealmThrottle(clock, limits) });
 
-  const income = sim.seed('Account', [{ Name: 'Sales of Product Income', AccountType: 'Income' }])[0].Id as string;
-  const customers = sim.seed('Customer', Array.from({ length: CUSTOMERS }, (_, i) => ({ DisplayName: `Seafood Buyer ${i}`, PrimaryEmailAddr: { Address: `buyer${i}@example.com` } })));
-  const items = sim.seed('Item', Array.from({ length: ITEMS }, (_, i) => ({ Name: `Product ${i}`, Sku: `SKU-${i}`, Type: 'NonInventory', IncomeAccountRef: { value: income } })));
+  const seeded = seedSimulator(sim);
+  const income = seeded.income;
   if (clock !== systemClock) (clock as FakeClock).advance(1000);
 
   const store = await Store.open(path.join(tmp.dir, 'store'));
+  await seedMatches(store, 'bench', seeded);
   const company = new OnlineCompany({ id: 'bench', store, settings: { invoiceCreation: true, incomeAccountId: income }, client, clock, syncEveryMinutes: 0, retryDelayMs: 50 });
   await company.start();
   await company.idle();
-
-  const cbook = company.matches('customer');
-  await cbook.upsertApp(customers.map((c, i) => ({ appId: `cu-${i}`, appName: String(c.DisplayName), key: `buyer${i}@example.com`, record: {} })));
-  await cbook.save(customers.map((c, i) => ({ appId: `cu-${i}`, key: `buyer${i}@example.com`, status: 'matched' as const, qbId: String(c.Id) })));
-  const ibook = company.matches('item');
-  await ibook.upsertApp(items.map((it, i) => ({ appId: `it-${i}`, appName: String(it.Name), key: `sku-${i}`, record: {} })));
-  await ibook.save(items.map((it, i) => ({ appId: `it-${i}`, key: `sku-${i}`, status: 'matched' as const, qbId: String(it.Id) })));
 
   const handler = new InvoiceHandler(company);
   let finished = 0;
@@ -103,17 +95,9 @@ async function setup(clock: Clock, limits: ThrottleLimits): Promise<Setup> {
   };
 }
 
-function order(i: number) {
-  const lines = Array.from({ length: 1 + (i % 3) }, (_, l) => {
-    const item = (i * 7 + l * 13) % ITEMS;
-    return { lineId: `${i}-${l}`, itemId: `it-${item}`, sku: `SKU-${item}`, description: `Product ${item}`, quantity: 1 + ((i + l) % 5) * 0.5, unitPrice: Math.round((5 + ((i * 31 + l) % 400) / 7) * 100) / 100 };
-  });
-  return { id: `so-${i}`, orderNumber: `SO-${100000 + i}`, customerId: `cu-${i % CUSTOMERS}`, packedDate: '2026-11-20', status: 'packed', lines };
-}
-
 /** Handles every order through the InvoiceHandler and waits until every invoice job has finished. */
 async function pushOrders(s: Setup): Promise<void> {
-  for (let i = 0; i < ORDERS; i++) await s.handler.handle(order(i));
+  for (let i = 0; i < ORDERS; i++) await s.handler.handle(packedOrder(i));
   await s.done;
   await s.company.idle({ retries: true });
 }
@@ -125,14 +109,6 @@ function writeCalls(stats: SimStats): number {
 function callsRow(label: string, stats: SimStats): string {
   const r = stats.requests;
   return `| ${label} | ${r.query} | ${r.read} | ${r.cdc} | ${r.batch} | ${r.write} | ${writeCalls(stats)} | ${r.token} | ${stats.throttled.rate + stats.throttled.batch + stats.throttled.concurrency} | ${stats.dropped} |`;
-}
-
-function duplicates(sim: QboSimulator): { invoices: number; duplicates: number } {
-  const byDoc = new Map<string, number>();
-  for (const inv of sim.all('Invoice')) byDoc.set(String(inv.DocNumber), (byDoc.get(String(inv.DocNumber)) ?? 0) + 1);
-  let dup = 0;
-  for (const n of byDoc.values()) if (n > 1) dup += n - 1;
-  return { invoices: sim.all('Invoice').length, duplicates: dup };
 }
 
 run(async () => {
@@ -148,7 +124,7 @@ run(async () => {
   const simStart = fake.now();
   phases.push(await measure(`A: ${ORDERS} orders → invoices, simulator clock, ${Math.round(DROP * 100)}% of writes dropped after commit`, ORDERS, () => pushOrders(a)));
   const simMs = fake.now() - simStart;
-  const dupA = duplicates(a.sim);
+  const dupA = invoiceCensus(a.sim);
   const statsA = a.sim.stats;
   const jobsA = await a.company.outbox.list({ kind: 'invoice.upsert' });
   const foundA = jobsA.filter((j) => (j.result as { foundExisting?: boolean } | undefined)?.foundExisting).length;
@@ -173,7 +149,7 @@ run(async () => {
   await new Promise((r) => setTimeout(r, windowMs + limitsB.marginMs + 10));
   const phaseB = await measure(`B: ${ORDERS} orders → invoices, real time, ${windowMs / 1000} s window (Intuit's per-window counts ÷ ${SCALE})`, ORDERS, () => pushOrders(b));
   phases.push(phaseB);
-  const dupB = duplicates(b.sim);
+  const dupB = invoiceCensus(b.sim);
   const statsB = b.sim.stats;
   await b.cleanup();
 

@@ -50,6 +50,8 @@ export interface SimStats {
   created: Record<string, number>;
   /** The most API requests in flight at once. */
   maxInFlight: number;
+  /** Validation faults answered (single requests and batch items), by QuickBooks error code (e.g. 6140 duplicate DocNumber). */
+  faults: Record<string, number>;
 }
 
 function emptyStats(): SimStats {
@@ -63,6 +65,7 @@ function emptyStats(): SimStats {
     replays: 0,
     created: {},
     maxInFlight: 0,
+    faults: {},
   };
 }
 
@@ -156,6 +159,10 @@ export async function startQboSimulator(options: SimulatorOptions = {}): Promise
     sim.stats.created[entity] = (sim.stats.created[entity] ?? 0) + n;
   }
 
+  function countFault(code: string): void {
+    sim.stats.faults[code] = (sim.stats.faults[code] ?? 0) + 1;
+  }
+
   /** The API operation itself; throws QboFault. */
   function perform(method: string, rest: string[], url: URL, body: string, kind: RequestKind): Answer {
     const parse = (): Rec => {
@@ -176,6 +183,7 @@ export async function startQboSimulator(options: SimulatorOptions = {}): Promise
       for (const item of result.BatchItemResponse as Rec[]) {
         const key = Object.keys(item).find((k) => canonicalEntity(k) === k);
         if (key && item[key].status !== 'Deleted' && item[key].SyncToken === '0') countCreated(key);
+        if (item.Fault) countFault(String(item.Fault.Error?.[0]?.code));
       }
       return jsonAnswer(200, withTime(result));
     }
@@ -240,6 +248,7 @@ export async function startQboSimulator(options: SimulatorOptions = {}): Promise
         answer = perform(method, rest, url, body, kind);
       } catch (err) {
         if (!(err instanceof QboFault)) throw err;
+        countFault(err.code);
         answer = faultAnswer(err);
       }
       if (requestId !== undefined) replay.set(requestId, answer);

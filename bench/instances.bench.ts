@@ -1,0 +1,182 @@
+/**
+ * bench:instances (issue 13, item 5b) — BlueTrace packed orders → QuickBooks Online invoices through one
+ * and through two instances sharing one PostgreSQL store, each instance a process of its own
+ * (bench/instances-worker.ts: a Store on the schema, an OnlineCompany and the InvoiceHandler per company).
+ * The orders are split between the instances; both send loops take jobs from the same outbox, so each
+ * job must be claimed by one of them: duplicates in the simulators must be 0.
+ *
+ * Throughput is bounded by Intuit's limits per company (qbo.md §2.7: 40 batch requests of 30 a minute =
+ * 1,200 invoices a minute), so the same orders are also spread over 20 companies at once (20 simulators,
+ * one realm each). Time is dilated: every window is Intuit's minute divided by BENCH_DILATION (default
+ * 20: 3 s) with Intuit's counts per window, in the simulator and in the client's throttle alike, so the
+ * rates printed "per Intuit minute" are the measured rate divided by the dilation.
+ *
+ * env: BENCH_INSTANCE_ORDERS (order counts, default "1000,10000"), BENCH_COMPANIES (default 20),
+ * BENCH_DILATION (20), QB_TEST_PG_URL (the PostgreSQL server; default postgres://postgres@127.0.0.1:5432/test).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { toTokenSet } from '../nodes/lib/company/qbo/oauth';
+import { Store, TokenVault } from '../nodes/lib/store';
+import { startQboSimulator, type QboSimulator } from '../test/sim/qbo/server';
+import { tempDir } from '../test/support/tmp';
+import { invoiceCensus, seedMatches, seedSimulator } from './bluetrace-orders';
+import { run } from './harness';
+import type { WorkerCompany, WorkerConfig } from './instances-worker';
+
+const PG_URL = process.env.QB_TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const ORDER_COUNTS = (process.env.BENCH_INSTANCE_ORDERS || '1000,10000').split(',').map(Number).filter((n) => n > 0);
+const MANY = Number(process.env.BENCH_COMPANIES || 20);
+const DILATION = Number(process.env.BENCH_DILATION || 20);
+const BATCH = 30;
+const INTUIT_PER_MINUTE = 40 * BATCH;
+
+interface Outcome {
+  orders: number;
+  instances: number;
+  companies: number;
+  ms: number;
+  invoices: number;
+  duplicates: number;
+  writeCalls: number;
+  throttled: number;
+  /** Creates QuickBooks refused because the DocNumber was already used: a job sent twice. */
+  refusedAgain: number;
+  workerCpuMs: number;
+  workerPeakRssMb: number;
+}
+
+async function pgQuery(sql: string, params: unknown[] = []): Promise<any[]> {
+  const pg = require('pg');
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+function waitFor(child: ChildProcess, type: string): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: any) => {
+      if (m?.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(m);
+    };
+    const onExit = (code: number | null) => reject(new Error(`an instance exited with ${code} before "${type}"`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+async function scenario(orders: number, instances: number, companies: number): Promise<Outcome> {
+  const tmp = tempDir('bench-instances-');
+  const schema = `bench_inst_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
+  const secret = crypto.randomBytes(24).toString('hex');
+  const windowMs = 60_000 / DILATION;
+  const sims: QboSimulator[] = [];
+  const children: ChildProcess[] = [];
+  try {
+    const store = await Store.open(path.join(tmp.dir, 'setup'), { url: PG_URL, schema, secret });
+    const list: WorkerCompany[] = [];
+    for (let c = 0; c < companies; c++) {
+      const sim = await startQboSimulator({ latencyMs: 0, limits: { perWindow: 500, concurrent: 10, batchPerWindow: 40, windowMs } });
+      sims.push(sim);
+      const seeded = seedSimulator(sim);
+      const id = `co-${c}`;
+      await seedMatches(store, id, seeded);
+      await new TokenVault(store).save(`qbo:${sim.realmId}`, toTokenSet(sim.realmId, sim.issueTokens(), Date.now()));
+      list.push({ id, realmId: sim.realmId, income: seeded.income, baseUrl: sim.baseUrl, tokenUrl: sim.tokenUrl, authorizeUrl: sim.authorizeUrl, clientId: sim.clientId, clientSecret: sim.clientSecret });
+    }
+    await store.close();
+    for (let index = 0; index < instances; index++) {
+      const cfg: WorkerConfig = { dir: tmp.dir, url: PG_URL, schema, secret, companies: list, orders, instances, index, dilation: DILATION };
+      children.push(fork(path.join(__dirname, 'instances-worker.js'), [], { env: { ...process.env, BENCH_WORKER: JSON.stringify(cfg) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    }
+    await Promise.all(children.map((c) => waitFor(c, 'ready')));
+    for (const s of sims) s.resetStats();
+    const t0 = Date.now();
+    for (const c of children) c.send({ type: 'go' });
+    await Promise.all(children.map((c) => waitFor(c, 'handled')));
+    // Done when every invoice job of every company is complete (read from the shared store).
+    let last = -1;
+    let lastChange = Date.now();
+    for (;;) {
+      const [row] = await pgQuery(`SELECT count(*)::int AS n FROM "${schema}".qb_jobs WHERE kind = 'invoice.upsert' AND state = 'complete'`);
+      if (row.n >= orders) break;
+      if (row.n !== last) [last, lastChange] = [row.n, Date.now()];
+      if (Date.now() - lastChange > Number(process.env.BENCH_STALL_MS || 120_000)) {
+        const states = await pgQuery(`SELECT state, count(*)::int AS n FROM "${schema}".qb_jobs GROUP BY state`);
+        const errors = await pgQuery(`SELECT DISTINCT doc::jsonb->'error'->>'message' AS m FROM "${schema}".qb_jobs WHERE state = 'error' LIMIT 5`);
+        throw new Error(`${orders} orders, ${instances} instance(s), ${companies} companies: no progress at ${row.n}/${orders} complete: ${JSON.stringify(states)}; errors: ${errors.map((e) => e.m).join(' | ')}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const ms = Date.now() - t0;
+    const stopped = await Promise.all(children.map((c) => {
+      const p = waitFor(c, 'stopped');
+      c.send({ type: 'stop' });
+      return p;
+    }));
+    let invoices = 0;
+    let duplicates = 0;
+    let writeCalls = 0;
+    let throttled = 0;
+    let refusedAgain = 0;
+    for (const s of sims) {
+      const census = invoiceCensus(s);
+      invoices += census.invoices;
+      duplicates += census.duplicates;
+      writeCalls += s.stats.requests.write + s.stats.requests.batch;
+      throttled += s.stats.throttled.rate + s.stats.throttled.batch + s.stats.throttled.concurrency;
+      refusedAgain += s.stats.faults['6140'] ?? 0;
+    }
+    return {
+      orders, instances, companies, ms, invoices, duplicates, refusedAgain, writeCalls, throttled,
+      workerCpuMs: stopped.reduce((a, m) => a + m.cpuMs, 0), workerPeakRssMb: Math.max(...stopped.map((m) => m.peakRssMb)),
+    };
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await Promise.all(sims.map((s) => s.close()));
+    await pgQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+    tmp.cleanup();
+  }
+}
+
+run(async () => {
+  try {
+    await pgQuery('SELECT 1');
+  } catch (err) {
+    console.log(`\n## bench:instances — skipped: PostgreSQL at ${PG_URL.replace(/:[^:@/]*@/, ':***@')} is not reachable (${(err as Error).message})`);
+    return;
+  }
+  const rows: Outcome[] = [];
+  for (const orders of ORDER_COUNTS) for (const instances of [1, 2]) rows.push(await scenario(orders, instances, 1));
+  // (each scenario's figures are printed in the table below)
+  const many = Math.max(...ORDER_COUNTS);
+  for (const instances of [1, 2]) rows.push(await scenario(many, instances, MANY));
+
+  const perMinute = (r: Outcome) => r.orders / (r.ms / 60_000) / DILATION;
+  const lines = [
+    `\n## bench:instances — packed orders → QuickBooks Online invoices through 1 and 2 instances on one PostgreSQL store`,
+    '',
+    `time dilation ${DILATION}× (a ${60 / DILATION} s window with Intuit's counts: 500 requests, 40 batch requests, 10 concurrent per company); Intuit's ceiling per company: ${INTUIT_PER_MINUTE.toLocaleString('en-US')} invoices a minute (40 batches × ${BATCH})`,
+    '',
+    '| orders | instances | companies | wall s | invoices / Intuit minute | per company | share of the ceiling | invoices | duplicates | sent twice (6140) | write calls | 429s | instances\' CPU s | peak RSS MB (largest instance) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    const pm = perMinute(r);
+    lines.push(`| ${r.orders.toLocaleString('en-US')} | ${r.instances} | ${r.companies} | ${(r.ms / 1000).toFixed(1)} | ${Math.round(pm).toLocaleString('en-US')} | ${Math.round(pm / r.companies).toLocaleString('en-US')} | ${((pm / r.companies / INTUIT_PER_MINUTE) * 100).toFixed(0)}% | ${r.invoices.toLocaleString('en-US')} | ${r.duplicates} | ${r.refusedAgain} | ${r.writeCalls} | ${r.throttled} | ${(r.workerCpuMs / 1000).toFixed(1)} | ${r.workerPeakRssMb} |`);
+  }
+  const find = (orders: number, instances: number, companies: number) => rows.find((r) => r.orders === orders && r.instances === instances && r.companies === companies) as Outcome;
+  lines.push('');
+  for (const orders of ORDER_COUNTS) lines.push(`ratio 2 instances / 1 instance, ${orders.toLocaleString('en-US')} orders, one company (throughput): ${(find(orders, 1, 1).ms / find(orders, 2, 1).ms).toFixed(2)}×`);
+  lines.push(`ratio 2 instances / 1 instance, ${many.toLocaleString('en-US')} orders over ${MANY} companies (throughput): ${(find(many, 1, MANY).ms / find(many, 2, MANY).ms).toFixed(2)}×`);
+  lines.push(`ratio ${MANY} companies / 1 company, ${many.toLocaleString('en-US')} orders, 2 instances (throughput): ${(find(many, 2, 1).ms / find(many, 2, MANY).ms).toFixed(2)}×`);
+  lines.push(`duplicates in every run: ${rows.reduce((a, r) => a + r.duplicates, 0)} (target 0); invoices sent twice (refused by QuickBooks as a duplicate DocNumber): ${rows.reduce((a, r) => a + r.refusedAgain, 0)} (target 0)`);
+  console.log(lines.join('\n'));
+});
