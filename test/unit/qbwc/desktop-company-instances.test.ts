@@ -198,6 +198,26 @@ describe('Web Connector sessions across two instances on one PostgreSQL store', 
     }
   });
 
+  it('an instance starting while a session runs leaves the in-flight job to the session', async () => {
+    await start();
+    await enqueue(1);
+    const opsA = a.service.operations;
+    const [ticket] = await opsA.authenticate(USER, PASSWORD);
+    const request = await opsA.sendRequestXML(ticket as string, '', '', 'US', 13, 0);
+    assert.match(request, /CustomerAddRq/);
+    // B restarts (a new company and service on a new Store object) while QuickBooks holds the request
+    await b.close();
+    lb.down.add(1);
+    b = await Instance.open(path.join(tmp.dir, 'b2'), schema, income());
+    const job = await b.company.outbox.get('customer:c1');
+    assert.deepEqual([job?.state, job?.uncertain], ['sent', false], 'not taken for an unanswered job of a dead session');
+    const percent = await b.service.operations.receiveResponseXML(ticket as string, qbd.processRequest(request, ticket as string), '', '');
+    assert.equal(percent, 100);
+    assert.equal(await b.service.operations.closeConnection(ticket as string), '1 sent, 1 complete, 0 errors');
+    const done = await a.company.outbox.get('customer:c1');
+    assert.deepEqual([done?.state, done?.attempts, done?.history.some((h) => /outcome unknown/.test(h.note ?? ''))], ['complete', 1, false]);
+  });
+
   it('a Web Connector that crashed is taken over by a run on the other instance once it counts as gone', async () => {
     await start({ staleAfterMs: 300 });
     await enqueue(2);

@@ -115,10 +115,12 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
 
   /**
    * Start-up: jobs left `sent` by the previous process become uncertain (looked up before any re-add),
-   * and the status says whether the first full import of items and customers has completed.
+   * and the status says whether the first full import of items and customers has completed. On a store
+   * shared with other instances, not while a Web Connector session is in the store: its in-flight job
+   * may be answered on another instance (the session's end, its expiry or the next session recovers it).
    */
   async start(): Promise<void> {
-    await this.outbox.recoverSent();
+    if (!this.sessionHome.shared || !(await this.sessions.any())) await this.outbox.recoverSent();
     const sync = await this.syncState.load();
     if (isConnected(sync)) this.setStatus({ state: 'connected' });
     else if ((await this.openResyncJobs()).length > 0) this.setStatus({ state: 'connecting', progress: 'waiting for the Web Connector' });

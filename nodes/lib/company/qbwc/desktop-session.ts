@@ -118,6 +118,11 @@ export class DesktopSessions {
     await this.store.state.insert(this.docOf(s));
   }
 
+  /** Whether a session of the company is in the store (running on some instance, or left by one that died). */
+  async any(): Promise<boolean> {
+    return (await this.store.state.count({ company: this.company, kind: KIND })) > 0;
+  }
+
   /** The session as stored, without reading its jobs (summary, lastError); undefined when unknown. */
   async peek(ticket: string): Promise<SessionDoc | undefined> {
     return ((await this.store.state.findOne({ _id: this.id(ticket) })) as SessionDoc | null) ?? undefined;
