@@ -183,12 +183,16 @@ export class QbwcOperations {
         // Another Web Connector is working: "busy", come back when the other one would count as gone.
         return Math.max(1, Math.ceil((staleAfter - silent) / 1000));
       }
-      // Silent too long: its Web Connector crashed. End its session (unanswered jobs become uncertain) and go on.
-      this.log('warn', `Web Connector session silent for ${Math.round(silent / 1000)} s ended (ticket ${lock.ticket.slice(0, 8)}…); a new run takes over`);
-      if (other) {
-        await this.sessions.finish(lock.ticket, other.lastSeenAt, (s) => (s.phase === 'active' || s.phase === 'pending' ? this.endSession(s.ticket, 'expired') : Promise.resolve('')));
-      } else if (await this.sessions.claimOrphan(lock)) {
+      // Silent too long: its Web Connector crashed. End its session (unanswered jobs become uncertain) and go on;
+      // when another instance is ending it at this moment, the next look finds it ending ("busy").
+      const takeOver = async (): Promise<void> => {
+        this.log('warn', `Web Connector session silent for ${Math.round(silent / 1000)} s ended (ticket ${lock.ticket.slice(0, 8)}…); a new run takes over`);
         await this.endSession(lock.ticket, 'expired');
+      };
+      if (other) {
+        await this.sessions.finish(lock.ticket, other.lastSeenAt, (s) => (s.phase === 'active' || s.phase === 'pending' ? takeOver() : Promise.resolve()));
+      } else if (await this.sessions.claimOrphan(lock)) {
+        await takeOver();
         await this.sessions.release(lock.ticket);
       }
     }
