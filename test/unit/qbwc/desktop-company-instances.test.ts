@@ -235,6 +235,24 @@ describe('Web Connector sessions across two instances on one PostgreSQL store', 
     assert.equal(expired.length, 1, 'the crashed session ended once');
   });
 
+  it('a lock left by an instance that died while ending its session is taken over once it is stale', async () => {
+    await start({ staleAfterMs: 300 });
+    await enqueue(1);
+    const opsA = a.service.operations;
+    const [ticket] = await opsA.authenticate(USER, PASSWORD);
+    assert.match(await opsA.sendRequestXML(ticket as string, '', '', 'US', 13, 0), /CustomerAddRq/);
+    // an instance claimed the session's end (its document is gone) and died before releasing the lock
+    await pgQuery(`DELETE FROM "${schema}".qb_state WHERE _id = $1`, [`${COMPANY}|qbwc-session|${ticket}`]);
+    const early = await b.service.operations.authenticate(USER, PASSWORD);
+    assert.equal(early[1], 'busy', 'a lock being released is not taken at once');
+    await new Promise((r) => setTimeout(r, 400));
+    const run = await sim().runSession();
+    assert.deepEqual(run.errors, []);
+    assert.deepEqual(rqNames(run.requests), ['CustomerQueryRq', 'CustomerAddRq']);
+    assert.equal(qbd.count('Customer'), 2);
+    assert.deepEqual([...a.sessions, ...b.sessions].map((s) => [s.ticket, s.reason]).filter(([t]) => t === ticket), [[ticket, 'expired']]);
+  });
+
   it('an idle session expires once, on whichever instance notices it: its in-flight job becomes uncertain and is looked up', async () => {
     await start({ idleTimeoutMs: 300 });
     await enqueue(2);
