@@ -29,8 +29,6 @@ import {
   NEXT_NAME_STAGE,
   rereadRequest,
   writeRequest,
-  type NameStage,
-  type EditTarget,
   type PageQuery,
 } from './desktop-requests';
 import { FULL_FROM, incrementalFrom, isConnected, RESYNC_ENTITIES, RESYNC_PREFIX, syncStateDoc, type SyncState } from './desktop-sync';
