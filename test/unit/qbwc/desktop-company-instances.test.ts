@@ -132,6 +132,23 @@ describe('Web Connector sessions across two instances on one PostgreSQL store', 
     assert.deepEqual(await pgQuery(`SELECT _id FROM "${schema}".qb_state WHERE kind IN ('qbwc-session', 'qbwc-running', 'qbd-session')`), []);
   });
 
+  it('an import whose pages alternate between the instances continues its iterator and receives every record once', async () => {
+    qbd = new QbdCompany({ seed: { customers: Array.from({ length: 25 }, (_, i) => ({ Name: `Imported ${String(i + 1).padStart(2, '0')}` })) } });
+    await start();
+    const seen: string[] = [];
+    for (const x of [a, b]) x.company.on('imported', (page: { records: Array<{ id: string }> }) => seen.push(...page.records.map((r) => r.id)));
+    await a.company.outbox.enqueue({ key: 'import:customers:all', kind: 'import.customers', rank: RANK['import.customers'], payload: { from: '1970-01-01', to: '2099-12-31', pageSize: 10 }, summary: 'Import customers' });
+    const run = await sim().runSession();
+    assert.deepEqual(run.errors, []);
+    assert.deepEqual(rqNames(run.requests), ['CustomerQueryRq', 'CustomerQueryRq', 'CustomerQueryRq']);
+    assert.match(run.requests[1] ?? '', /iterator="Continue"/, 'the second page continues the iterator the first started (on the other instance)');
+    assert.deepEqual(run.percents.at(-1), 100);
+    assert.equal(seen.length, 25);
+    assert.equal(new Set(seen).size, 25, 'every record once');
+    const job = await b.company.outbox.get('import:customers:all');
+    assert.deepEqual([job?.state, job?.result?.count], ['complete', 25]);
+  });
+
   it('getLastError answered by the other instance names the failure recorded by the first', async () => {
     await start();
     await enqueue(2);
