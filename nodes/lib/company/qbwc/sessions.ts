@@ -225,7 +225,7 @@ export class SessionStore {
 
   /**
    * Expires every session not seen for the idle timeout, here or on any instance, each exactly once
-   * (finish); returns how many this sweep ended. Then schedules the next sweep.
+   * (finish), then schedules the next sweep. A sweep already running is joined, not repeated.
    */
   sweep(): Promise<void> {
     this.sweeping ??= this.sweepOnce().finally(() => {
