@@ -73,7 +73,11 @@ export class QbwcOperations {
   private readonly work: QbwcWorkSource;
   private readonly checkCredentials: (user: string, pass: string) => boolean;
   private readonly log: QbwcLogger;
-  /** Tickets answered "nvu" (bounded, oldest dropped): closeConnection then names the reason. No session is kept for them. */
+  /**
+   * Tickets answered "nvu" (bounded, oldest dropped): closeConnection then names the reason. No session is
+   * kept for them, in the store neither (wrong passwords must not write to it): on another instance their
+   * closeConnection is answered as an unknown ticket.
+   */
   private readonly rejected = new Set<string>();
   /** Sessions a previous run of this process left in an unshared store, forgotten before the first call. */
   private readonly ready: Promise<void>;
