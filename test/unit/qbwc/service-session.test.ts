@@ -274,7 +274,7 @@ describe('qbwc service: overlapping sessions', () => {
   it('a busy answer does not disturb the running session', async () => {
     const first = await sim({ killAfterResponses: 1 }).runSession();
     await sim().runSession();
-    assert.equal(running.service.operations.sessions.peek(first.ticket ?? '')?.phase, 'active');
+    assert.equal((await running.service.operations.sessions.peek(first.ticket ?? ''))?.phase, 'active');
   });
 });
 
@@ -311,7 +311,7 @@ describe('qbwc service: dead sessions', () => {
     const expired = work.nextEnd('expired');
     const first = await sim({ killAfterResponses: 1 }).runSession();
     await expired;
-    assert.equal(running.service.operations.getLastError(first.ticket ?? ''), 'Unknown or expired ticket; run the update again.');
+    assert.equal(await running.service.operations.getLastError(first.ticket ?? ''), 'Unknown or expired ticket; run the update again.');
   });
 });
 
@@ -344,7 +344,7 @@ describe('qbwc service: a Web Connector that crashed does not block the next run
       await ops.receiveResponseXML(ticket, `<?xml version="1.0" ?><QBXML><QBXMLMsgsRs><CustomerQueryRs requestID="${id}" statusCode="1" statusSeverity="Info" statusMessage="none" /></QBXMLMsgsRs></QBXML>`, '', '');
       const second = await ops.authenticate(USER, PASSWORD);
       assert.equal(second[1], 'busy');
-      assert.equal(ops.sessions.peek(ticket)?.phase, 'active', 'the running session is undisturbed');
+      assert.equal((await ops.sessions.peek(ticket))?.phase, 'active', 'the running session is undisturbed');
     }
     assert.equal(work.ended.length, 0);
   });

@@ -158,7 +158,7 @@ describe('errors shown to callers carry no file-system paths', () => {
     assert.notEqual(status, 'nvu');
     assert.ok(await ops.sendRequestXML(ticket, '', '', 'US', 13, 0));
     assert.equal(await ops.receiveResponseXML(ticket, '<QBXML/>', '', ''), -1);
-    const lastError = ops.getLastError(ticket);
+    const lastError = await ops.getLastError(ticket);
     assert.match(lastError, /Could not process the response: EACCES: permission denied, open 'jobs\.db'/);
     const closed = await ops.closeConnection(ticket);
     assert.match(closed, /the work source reported: ENOSPC: no space left on device, write 'log\.db'/);

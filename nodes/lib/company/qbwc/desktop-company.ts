@@ -29,13 +29,12 @@ import {
   NEXT_NAME_STAGE,
   rereadRequest,
   writeRequest,
-  type NameStage,
-  type EditTarget,
   type PageQuery,
 } from './desktop-requests';
 import { FULL_FROM, incrementalFrom, isConnected, RESYNC_ENTITIES, RESYNC_PREFIX, syncStateDoc, type SyncState } from './desktop-sync';
 import { messageStatus, parseQbxml, type QbxmlRecord, type QbxmlResponseMessage } from './qbxml';
-import type { QbwcWorkSource, ReceivedResponse, SendRequestContext, SessionEndReason } from './work-source';
+import { DesktopSessions, type InFlight, type Session, type SessionCounts, type Step } from './desktop-session';
+import type { QbwcWorkSource, ReceivedResponse, SendRequestContext, SessionEndReason, SessionHome } from './work-source';
 
 export interface DesktopCompanyOptions {
   id: string;
@@ -85,54 +84,12 @@ function asList(v: unknown): unknown[] {
   return v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
 }
 
-type StepKind = 'lookup' | 'write' | 'reread' | 'import' | 'nameCheck';
-
-interface Step {
-  kind: StepKind;
-  job: Job;
-  /** Invoice update target. */
-  edit?: EditTarget;
-  /** A stale EditSequence (3200) was already re-read once. */
-  retried?: boolean;
-  page?: PageQuery;
-  progress?: ImportProgress;
-  /** nameCheck: QuickBooks' refusal (3100) of the add, and which list is asked now. */
-  refusal?: JobError;
-  stage?: NameStage;
-}
-
-interface InFlight extends Step {
-  requestID: string;
-}
-
-interface Session {
-  ticket: string;
-  /** Jobs taken up in this session (each at most once, apart from its own follow-up requests). */
-  tried: Set<string>;
-  /** The same job's next request (look-up → add, re-read → update, next import page). */
-  next?: Step;
-  inflight?: InFlight;
-  seq: number;
-  /** Jobs finished (or put off to the next session) in this session. */
-  done: number;
-  /** Share of the current import received (for the percent). */
-  importFraction: number;
-  sent: number;
-  complete: number;
-  errors: number;
-  found: number;
-  imported: number;
-  lastError: string;
-  stopped: boolean;
-  qbxmlVersion?: string;
-}
-
-
 export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
   readonly companyFile?: string;
   readonly pageSize: number;
   private readonly clock: () => Date;
-  private readonly sessions = new Map<string, Session>();
+  /** The Web Connector sessions, in the store (any instance on it may answer a session's next call). */
+  private readonly sessions: DesktopSessions;
   private readonly progress: ImportProgressStore;
   private readonly syncState: StateDoc<SyncState>;
   private closed = false;
@@ -144,16 +101,24 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
     this.clock = options.clock ?? (() => new Date());
     this.progress = new ImportProgressStore(options.store, options.id);
     this.syncState = syncStateDoc(options.store, options.id);
+    this.sessions = new DesktopSessions(options.store, options.id, this.outbox, this.progress);
+  }
+
+  /** The service keeps its sessions beside the company's, in the store. */
+  get sessionHome(): SessionHome {
+    return { collection: this.store.state, scope: this.id, shared: this.store.backendKind === 'postgres' };
   }
 
   // ------------------------------------------------------------------ the company interface
 
   /**
    * Start-up: jobs left `sent` by the previous process become uncertain (looked up before any re-add),
-   * and the status says whether the first full import of items and customers has completed.
+   * and the status says whether the first full import of items and customers has completed. On a store
+   * shared with other instances, not while a Web Connector session is in the store: its in-flight job
+   * may be answered on another instance (the session's end, its expiry or the next session recovers it).
    */
   async start(): Promise<void> {
-    await this.outbox.recoverSent();
+    if (!this.sessionHome.shared || !(await this.sessions.any())) await this.outbox.recoverSent();
     const sync = await this.syncState.load();
     if (isConnected(sync)) this.setStatus({ state: 'connected' });
     else if ((await this.openResyncJobs()).length > 0) this.setStatus({ state: 'connecting', progress: 'waiting for the Web Connector' });
@@ -193,9 +158,9 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
     // Desktop is deferred: the Web Connector polls on its own schedule.
   }
 
+  /** Stops taking up work. Its sessions stay in the store (another instance may carry them on; the service ends them otherwise). */
   async close(): Promise<void> {
     this.closed = true;
-    this.sessions.clear();
   }
 
   // ------------------------------------------------------------------ QbwcWorkSource
@@ -210,14 +175,19 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
     // One session at a time per company (the service answers "busy" otherwise): anything still `sent`
     // belongs to a session that never ended properly.
     await this.outbox.recoverSent();
-    this.sessions.set(ticket, {
-      ticket, tried: new Set(), seq: 0, done: 0, importFraction: 0, sent: 0, complete: 0, errors: 0, found: 0, imported: 0,
-      lastError: '', stopped: false,
-    });
+    await this.sessions.begin(ticket);
   }
 
   async nextRequest(ticket: string, context: SendRequestContext): Promise<string | null> {
-    const s = this.session(ticket);
+    const s = await this.session(ticket);
+    try {
+      return await this.nextIn(s, context);
+    } finally {
+      await this.sessions.save(s);
+    }
+  }
+
+  private async nextIn(s: Session, context: SendRequestContext): Promise<string | null> {
     if (context.qbXMLMajorVersion > 0) s.qbxmlVersion = `${Math.min(context.qbXMLMajorVersion, 13)}.0`;
     for (;;) {
       if (s.stopped || this.closed) return null;
@@ -251,7 +221,15 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
   }
 
   async handleResponse(ticket: string, response: ReceivedResponse): Promise<{ percent: number }> {
-    const s = this.session(ticket);
+    const s = await this.session(ticket);
+    try {
+      return await this.responseIn(s, response);
+    } finally {
+      await this.sessions.save(s);
+    }
+  }
+
+  private async responseIn(s: Session, response: ReceivedResponse): Promise<{ percent: number }> {
     const f = s.inflight;
     s.inflight = undefined;
     if (!f) {
@@ -299,10 +277,11 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
 
   /** QuickBooks could not be opened: nothing was sent in this session; the work waits for the next run. */
   async connectionError(ticket: string, hresult: string, message: string): Promise<void> {
-    const s = this.sessions.get(ticket);
+    const s = await this.sessions.load(ticket);
     if (!s) return;
     s.lastError = `QuickBooks could not be opened (${hresult || 'no hresult'}): ${message || 'no message'}`;
     s.stopped = true;
+    await this.sessions.save(s);
   }
 
   /**
@@ -311,8 +290,7 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
    * Returns a short summary such as "3 sent, 2 complete, 1 error".
    */
   async endSession(ticket: string, reason: SessionEndReason): Promise<string> {
-    const s = this.sessions.get(ticket);
-    this.sessions.delete(ticket);
+    const s = await this.sessions.end(ticket);
     const left = await this.outbox.recoverSent();
     let summary = s ? this.summary(s) : 'no session';
     if (left > 0) summary += `, ${left} unanswered (resumed next run)`;
@@ -321,14 +299,14 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
     return summary;
   }
 
-  lastError(ticket: string): string {
-    return this.sessions.get(ticket)?.lastError ?? '';
+  async lastError(ticket: string): Promise<string> {
+    return (await this.sessions.peek(ticket))?.lastError ?? '';
   }
 
   // ------------------------------------------------------------------ choosing and building requests
 
-  private session(ticket: string): Session {
-    const s = this.sessions.get(ticket);
+  private async session(ticket: string): Promise<Session> {
+    const s = await this.sessions.load(ticket);
     if (!s) throw new Error(`no Desktop session for this ticket`);
     return s;
   }
@@ -635,7 +613,7 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
     return Math.max(0, Math.min(99, Math.floor((100 * (s.done + share)) / (s.done + remaining))));
   }
 
-  private summary(s: Session): string {
+  private summary(s: SessionCounts): string {
     const parts = [`${s.sent} sent`, `${s.complete} complete`, `${s.errors} error${s.errors === 1 ? '' : 's'}`];
     if (s.found > 0) parts.push(`${s.found} found already in QuickBooks`);
     if (s.imported > 0) parts.push(`${count(s.imported)} records imported`);

@@ -1,7 +1,7 @@
 import { messageOf, publicMessage } from '../../errors';
 import { credentialChecker } from './credentials';
 import { LoginThrottle, printableAddress, printableUser, type LoginThrottleOptions } from './login-throttle';
-import { SessionStore, type QbwcSession } from './sessions';
+import { memorySessionHome, SessionStore, type QbwcSession } from './sessions';
 import type { QbwcWorkSource, SessionEndReason } from './work-source';
 
 /** Log sink; messages never contain passwords or qbXML bodies. */
@@ -61,6 +61,10 @@ export function compareVersions(a: string, b: string): number {
 /**
  * The Web Connector callbacks with the real client's semantics, independent of SOAP and HTTP.
  * Every method resolves (never rejects) with a value of the documented type.
+ *
+ * Sessions live in the work source's session home (its store), not in this object: every call reads
+ * its session and writes it back before answering, so any instance sharing the store answers any call
+ * of a session, and "one running session per company" holds across instances (sessions.ts).
  */
 export class QbwcOperations {
   readonly sessions: SessionStore;
@@ -69,19 +73,26 @@ export class QbwcOperations {
   private readonly work: QbwcWorkSource;
   private readonly checkCredentials: (user: string, pass: string) => boolean;
   private readonly log: QbwcLogger;
-  private readonly pending = new Set<Promise<unknown>>();
-  /** Tickets answered "nvu" (bounded, oldest dropped): closeConnection then names the reason. No session is kept for them. */
+  /**
+   * Tickets answered "nvu" (bounded, oldest dropped): closeConnection then names the reason. No session is
+   * kept for them, in the store neither (wrong passwords must not write to it): on another instance their
+   * closeConnection is answered as an unknown ticket.
+   */
   private readonly rejected = new Set<string>();
+  /** Sessions a previous run of this process left in an unshared store, forgotten before the first call. */
+  private readonly ready: Promise<void>;
 
   constructor(private readonly options: QbwcOperationsOptions) {
     this.work = options.workSource;
     this.checkCredentials = credentialChecker(options.username, options.password);
     this.log = options.log ?? (() => undefined);
     this.logins = new LoginThrottle(options.loginThrottle);
-    this.sessions = new SessionStore({
+    this.sessions = new SessionStore(options.workSource.sessionHome ?? memorySessionHome(), {
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       onExpire: (s) => this.onExpire(s),
+      onSweepError: (err) => this.log('error', `Checking Web Connector sessions for expiry failed: ${messageOf(err)}`),
     });
+    this.ready = this.sessions.dropLeftovers().catch((err: unknown) => this.log('error', `Forgetting old Web Connector sessions failed: ${messageOf(err)}`));
   }
 
   serverVersion(): string {
@@ -117,27 +128,20 @@ export class QbwcOperations {
       return this.rejectLogin(ticket);
     }
     this.logins.succeeded(user, from);
-    const running = this.sessions.running();
-    if (running) {
-      const staleAfter = this.options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
-      const silent = Date.now() - running.lastSeenAt;
-      if (silent < staleAfter) {
-        // Another Web Connector is working: "busy", come back when the other one would count as gone.
-        this.sessions.create('busy', ticket);
-        const wait = Math.max(1, Math.ceil((staleAfter - silent) / 1000));
-        return this.withHints([ticket, 'busy'], this.options.busyPostponeSeconds ?? wait);
+    await this.ready;
+    let session: QbwcSession;
+    try {
+      const busyFor = await this.reserve(ticket);
+      if (busyFor !== undefined) {
+        await this.sessions.create('busy', ticket);
+        return this.withHints([ticket, 'busy'], this.options.busyPostponeSeconds ?? busyFor);
       }
-      // Silent too long: its Web Connector crashed. End its session (unanswered jobs become uncertain) and go on.
-      this.log('warn', `Web Connector session silent for ${Math.round(silent / 1000)} s ended (ticket ${running.ticket.slice(0, 8)}…); a new run takes over`);
-      this.sessions.remove(running.ticket);
-      await this.endSession(running.ticket, 'expired');
-      if (this.sessions.running()) {
-        this.sessions.create('busy', ticket);
-        return this.withHints([ticket, 'busy'], this.options.busyPostponeSeconds ?? 5);
-      }
+      session = await this.sessions.create('pending', ticket);
+    } catch (err) {
+      await this.sessions.release(ticket).catch(() => undefined);
+      this.log('error', `Could not start a Web Connector session: ${messageOf(err)}`);
+      return this.withHints([ticket, 'busy'], this.options.busyPostponeSeconds ?? 5);
     }
-    // Reserve before awaiting, so a concurrent authenticate sees this one and answers "busy".
-    const session = this.sessions.create('pending', ticket);
     let hasWork: boolean;
     try {
       hasWork = await this.work.hasWork();
@@ -146,6 +150,7 @@ export class QbwcOperations {
     }
     if (!hasWork) {
       session.phase = 'none';
+      await this.saveAndRelease(session);
       return this.withHints([ticket, 'none']);
     }
     try {
@@ -154,8 +159,48 @@ export class QbwcOperations {
       return this.failStart(session, 'Could not start the session', err, true);
     }
     session.phase = 'active';
+    try {
+      await this.sessions.save(session);
+    } catch (err) {
+      return this.failStart(session, 'Could not start the session', err, true);
+    }
     this.log('info', `Web Connector session started (ticket ${ticket.slice(0, 8)}…)`);
     return this.withHints([ticket, this.work.companyFile ?? '']);
+  }
+
+  /**
+   * Takes the company's running-session lock for `ticket` (before any await of the work source, so a
+   * concurrent authenticate on any instance answers "busy"); undefined when taken, else the seconds to
+   * wait. A running session silent for staleAfterMs belongs to a Web Connector that crashed: it is ended
+   * here (once, its unanswered jobs become uncertain) and the lock taken.
+   */
+  private async reserve(ticket: string): Promise<number | undefined> {
+    const staleAfter = this.options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (await this.sessions.reserve(ticket)) return undefined;
+      const lock = await this.sessions.running();
+      if (!lock) continue; // released meanwhile: try again
+      const other = await this.sessions.peek(lock.ticket);
+      // Without its session document the lock is being released, or its instance died while ending it.
+      const silent = Date.now() - (other ? other.lastSeenAt : (lock.endingAt ?? lock.at));
+      if (silent < staleAfter) {
+        // Another Web Connector is working: "busy", come back when the other one would count as gone.
+        return Math.max(1, Math.ceil((staleAfter - silent) / 1000));
+      }
+      // Silent too long: its Web Connector crashed. End its session (unanswered jobs become uncertain) and go on;
+      // when another instance is ending it at this moment, the next look finds it ending ("busy").
+      const takeOver = async (): Promise<void> => {
+        this.log('warn', `Web Connector session silent for ${Math.round(silent / 1000)} s ended (ticket ${lock.ticket.slice(0, 8)}…); a new run takes over`);
+        await this.endSession(lock.ticket, 'expired');
+      };
+      if (other) {
+        await this.sessions.finish(lock.ticket, other.lastSeenAt, (s) => (s.phase === 'active' || s.phase === 'pending' ? takeOver() : Promise.resolve()));
+      } else if (await this.sessions.claimOrphan(lock)) {
+        await takeOver();
+        await this.sessions.release(lock.ticket);
+      }
+    }
+    return 5;
   }
 
   async sendRequestXML(
@@ -166,7 +211,7 @@ export class QbwcOperations {
     major: number,
     minor: number,
   ): Promise<string> {
-    const session = this.activeSession(ticket);
+    const session = await this.activeSession(ticket);
     if (!session) return '';
     let request: string | null;
     try {
@@ -180,18 +225,18 @@ export class QbwcOperations {
     } catch (err) {
       session.lastError = `Could not prepare the next request: ${publicMessage(err)}`;
       this.log('error', session.lastError);
-      return '';
+      return this.saved(session, '');
     }
     if (typeof request !== 'string' || request === '') {
-      session.lastError = this.workLastError(ticket) || NO_REQUEST_MESSAGE;
-      return '';
+      session.lastError = (await this.workLastError(ticket)) || NO_REQUEST_MESSAGE;
+      return this.saved(session, '');
     }
     session.requests++;
-    return request;
+    return this.saved(session, request);
   }
 
   async receiveResponseXML(ticket: string, xml: string, hresult: string, message: string): Promise<number> {
-    const session = this.activeSession(ticket);
+    const session = await this.activeSession(ticket);
     if (!session) return ERROR_PERCENT;
     session.responses++;
     if (hresult) session.lastError = `${hresult}: ${message || 'the request processor failed'}`;
@@ -201,61 +246,70 @@ export class QbwcOperations {
     } catch (err) {
       session.lastError = `Could not process the response: ${publicMessage(err)}`;
       this.log('error', session.lastError);
-      return ERROR_PERCENT;
+      return this.saved(session, ERROR_PERCENT);
     }
     if (typeof percent !== 'number' || !Number.isFinite(percent)) {
       session.lastError = `The work source returned an invalid progress value (${String(percent)})`;
       this.log('error', session.lastError);
-      return ERROR_PERCENT;
+      return this.saved(session, ERROR_PERCENT);
     }
     if (percent < 0) {
       const negative = Math.min(-1, Math.trunc(percent));
-      session.lastError = this.workLastError(ticket) || session.lastError || 'The request failed.';
-      return negative;
+      session.lastError = (await this.workLastError(ticket)) || session.lastError || 'The request failed.';
+      return this.saved(session, negative);
     }
     const clamped = Math.min(100, Math.floor(percent));
     session.percent = Math.max(session.percent, clamped);
-    return session.percent;
+    return this.saved(session, session.percent);
   }
 
   async connectionError(ticket: string, hresult: string, message: string): Promise<string> {
-    const session = this.sessions.touch(ticket);
+    const session = await this.touch(ticket);
     if (!session) return 'done';
     session.lastError = `${hresult || 'connection error'}: ${message || 'QuickBooks could not be opened'}`;
     this.log('warn', `Web Connector could not open QuickBooks: ${session.lastError}`);
     if (session.phase === 'active' || session.phase === 'pending') {
       session.phase = 'ended';
+      await this.saved(session, undefined);
       try {
         await this.work.connectionError(ticket, hresult, message);
       } catch (err) {
         this.log('error', `connectionError handler failed: ${messageOf(err)}`);
       }
       await this.endSession(ticket, 'error');
+      await this.release(ticket);
+      return 'done';
     }
-    return 'done';
+    return this.saved(session, 'done');
   }
 
-  getLastError(ticket: string): string {
-    const session = this.sessions.touch(ticket);
+  async getLastError(ticket: string): Promise<string> {
+    const session = await this.touch(ticket);
     if (!session) return UNKNOWN_TICKET_MESSAGE;
-    return session.lastError || this.workLastError(ticket) || NO_ERROR_MESSAGE;
+    return session.lastError || (await this.workLastError(ticket)) || NO_ERROR_MESSAGE;
   }
 
   async closeConnection(ticket: string): Promise<string> {
-    const session = this.sessions.remove(ticket);
-    if (!session) return this.rejected.delete(ticket) ? INVALID_USER_MESSAGE : UNKNOWN_TICKET_MESSAGE;
-    switch (session.phase) {
-      case 'none':
-        return 'OK: nothing to do.';
-      case 'busy':
-        return 'Another Web Connector session for this company is running; try again later.';
-      case 'ended':
-        return `Ended: ${session.lastError || 'the session ended with an error'}`;
-      default: {
-        const summary = await this.endSession(ticket, 'closed');
-        return summary || 'OK';
-      }
+    let ended: Awaited<ReturnType<SessionStore['finish']>>;
+    try {
+      ended = await this.sessions.finish(ticket, undefined, async (session): Promise<string> => {
+        switch (session.phase) {
+          case 'none':
+            return 'OK: nothing to do.';
+          case 'busy':
+            return 'Another Web Connector session for this company is running; try again later.';
+          case 'ended':
+            return `Ended: ${session.lastError || 'the session ended with an error'}`;
+          default:
+            return (await this.endSession(ticket, 'closed')) || 'OK';
+        }
+      });
+    } catch (err) {
+      this.log('error', `Closing the Web Connector session failed: ${messageOf(err)}`);
+      return `Session ended; the store reported: ${publicMessage(err)}`;
     }
+    if (!ended) return this.rejected.delete(ticket) ? INVALID_USER_MESSAGE : UNKNOWN_TICKET_MESSAGE;
+    return ended.result as string;
   }
 
   /** Answers "nvu" and remembers the ticket (bounded, oldest dropped) so closeConnection names the reason. */
@@ -277,18 +331,61 @@ export class QbwcOperations {
     return 'OK';
   }
 
-  /** Ends every session (reason 'expired' for those doing work) and waits for the work source. */
+  /**
+   * Stops expiring sessions. On a store only this process opens, every session ends here (reason
+   * 'expired' for those doing work), as it always has; on a shared store the sessions stay for the
+   * other instances, which answer their next calls (and expire them if the Web Connector is gone).
+   */
   async close(): Promise<void> {
-    const ends = this.sessions
-      .clear()
-      .filter((s) => s.phase === 'active' || s.phase === 'pending')
-      .map((s) => this.endSession(s.ticket, 'expired'));
-    await Promise.all([...ends, ...this.pending]);
+    await this.sessions.close();
+    await this.ready;
+    if (this.sessions.home.shared) return;
+    try {
+      for (const s of await this.sessions.list()) {
+        await this.sessions.finish(s.ticket, undefined, (session) => (session.phase === 'active' || session.phase === 'pending' ? this.endSession(session.ticket, 'expired') : Promise.resolve('')));
+      }
+    } catch (err) {
+      this.log('error', `Ending the Web Connector sessions failed: ${messageOf(err)}`);
+    }
   }
 
-  private activeSession(ticket: string): QbwcSession | undefined {
-    const session = this.sessions.touch(ticket);
+  /** The session of a ticket, marked seen; undefined when unknown, expired, or the store failed (logged). */
+  private async touch(ticket: string): Promise<QbwcSession | undefined> {
+    try {
+      return await this.sessions.touch(ticket);
+    } catch (err) {
+      this.log('error', `Reading the Web Connector session failed: ${messageOf(err)}`);
+      return undefined;
+    }
+  }
+
+  private async activeSession(ticket: string): Promise<QbwcSession | undefined> {
+    const session = await this.touch(ticket);
     return session && session.phase === 'active' ? session : undefined;
+  }
+
+  /** Writes the session back, then answers `answer` (a failed write is logged: the answer stands). */
+  private async saved<T>(session: QbwcSession, answer: T): Promise<T> {
+    try {
+      await this.sessions.save(session);
+    } catch (err) {
+      this.log('error', `Saving the Web Connector session failed: ${messageOf(err)}`);
+    }
+    return answer;
+  }
+
+  /** Gives the running-session lock up (a failure is logged; the lock then counts as stale after staleAfterMs). */
+  private async release(ticket: string): Promise<void> {
+    try {
+      await this.sessions.release(ticket);
+    } catch (err) {
+      this.log('error', `Releasing the Web Connector session failed: ${messageOf(err)}`);
+    }
+  }
+
+  private async saveAndRelease(session: QbwcSession): Promise<void> {
+    await this.saved(session, undefined);
+    await this.release(session.ticket);
   }
 
   private withHints(answer: [string, string], postponeSeconds?: number): string[] {
@@ -304,13 +401,15 @@ export class QbwcOperations {
     session.lastError = `${what}: ${publicMessage(err)}`;
     this.log('error', session.lastError);
     session.phase = 'busy';
+    await this.saved(session, undefined);
     if (begun) await this.endSession(session.ticket, 'error');
+    await this.release(session.ticket);
     return this.withHints([session.ticket, 'busy'], this.options.busyPostponeSeconds);
   }
 
-  private workLastError(ticket: string): string {
+  private async workLastError(ticket: string): Promise<string> {
     try {
-      const text = this.work.lastError(ticket);
+      const text = await this.work.lastError(ticket);
       return typeof text === 'string' ? text : '';
     } catch (err) {
       return `Could not read the last error: ${publicMessage(err)}`;
@@ -327,11 +426,10 @@ export class QbwcOperations {
     }
   }
 
-  private onExpire(session: QbwcSession): void {
+  /** An idle session left the store (sweep): a session doing work ends with reason 'expired'. */
+  private async onExpire(session: QbwcSession): Promise<void> {
     if (session.phase !== 'active' && session.phase !== 'pending') return;
     this.log('warn', `Web Connector session expired without closeConnection (ticket ${session.ticket.slice(0, 8)}…)`);
-    const p = this.endSession(session.ticket, 'expired');
-    this.pending.add(p);
-    void p.finally(() => this.pending.delete(p));
+    await this.endSession(session.ticket, 'expired');
   }
 }

@@ -45,7 +45,10 @@ export interface QbwcService {
   /** The protocol layer (sessions, callbacks), for status displays and tests. */
   readonly operations: QbwcOperations;
   readonly closed: boolean;
-  /** Stops answering and ends running sessions (endSession 'expired'). Idempotent. */
+  /**
+   * Stops answering. On a store only this process opens, running sessions end (endSession 'expired');
+   * on a shared store they stay for the other instances. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -117,7 +120,7 @@ function soapServices(ops: QbwcOperations, lifted: LiftedTexts): soap.IServices 
         connectionError: async (a: Args) => ({
           connectionErrorResult: await ops.connectionError(argString(a, 'ticket'), argString(a, 'hresult'), argString(a, 'message')),
         }),
-        getLastError: (a: Args) => ({ getLastErrorResult: ops.getLastError(argString(a, 'ticket')) }),
+        getLastError: async (a: Args) => ({ getLastErrorResult: await ops.getLastError(argString(a, 'ticket')) }),
         closeConnection: async (a: Args) => ({ closeConnectionResult: await ops.closeConnection(argString(a, 'ticket')) }),
         getInteractiveURL: () => ({ getInteractiveURLResult: ops.getInteractiveURL() }),
         interactiveDone: () => ({ interactiveDoneResult: ops.interactiveDone() }),

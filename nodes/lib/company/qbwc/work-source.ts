@@ -4,6 +4,9 @@
  * source owns the jobs. Every method may throw or reject: the service answers the Web Connector
  * correctly anyway and records the failure for getLastError.
  */
+import type { SessionHome } from './sessions';
+
+export type { SessionHome } from './sessions';
 
 /** What the Web Connector tells us with every sendRequestXML call. */
 export interface SendRequestContext {
@@ -36,6 +39,11 @@ export interface QbwcWorkSource {
    * "the company currently open in QuickBooks".
    */
   readonly companyFile?: string;
+  /**
+   * Where the service keeps its Web Connector sessions: the work source's store, so that every instance
+   * sharing it answers any call of a session. Default: this process's memory.
+   */
+  readonly sessionHome?: SessionHome;
   /** Is at least one request ready? Asked on every authenticate; false answers "none". */
   hasWork(): Promise<boolean>;
   /** A session that will do work starts (called during authenticate, before the answer is sent). */
@@ -56,5 +64,5 @@ export interface QbwcWorkSource {
    */
   endSession(ticket: string, reason: SessionEndReason): Promise<string | void>;
   /** Human-readable description of the last failure of this session ("" if none). */
-  lastError(ticket: string): string;
+  lastError(ticket: string): string | Promise<string>;
 }
