@@ -8,11 +8,14 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { QbdCompany } from '../sim/qbd';
 import { startQboSimulator, type QboSimulator } from '../sim/qbo';
+import { WebConnectorSimulator } from '../sim/qbwc';
 import { qboSimEnv } from '../support/env';
 import { eventually } from '../support/flow-server';
 import { PG_URL, pgSkip, testSchema } from '../support/pg';
 import { startRed, type RedProcess } from '../support/red-process';
+import { RoundRobin } from '../support/round-robin';
 import { QBWC_TEST_PASSWORD, QBWC_TEST_USER } from '../support/shipped-red';
 import { tempDir } from '../support/tmp';
 
@@ -170,5 +173,62 @@ describe('two Node-RED instances on one PostgreSQL store', { skip }, () => {
     const payments = census(sim, 'Payment', (r) => String(r.PaymentRefNum));
     for (let n = 1; n <= SALES; n++) assert.equal(payments.count.get(`CHK ${n}`), 1, `payment ${n} once`);
     assert.ok(sentBeforeKill < ORDERS, 'A was killed while invoices were still being sent');
+  });
+  it('refreshes the QuickBooks Online token once when both instances find it expired at once, and both keep working', async () => {
+    const [a, b] = [red.a as RedProcess, red.b as RedProcess];
+    sim.resetStats();
+    sim.oauth.expireAccessTokens();
+    // Intuit rotates the refresh token on every refresh: a second refresh with the old one is invalid_grant,
+    // which would leave one instance needing a reconnect. One refresh (single flight across instances) keeps both going.
+    const answers = await Promise.all([call(a.base, '/bluetrace/orders/packed', order(ORDERS)), call(b.base, '/bluetrace/orders/packed', order(ORDERS + 1))]);
+    for (const r of answers) assert.equal(r.status, 202, JSON.stringify(r.body));
+    await eventually('both orders invoiced after the refresh', () => [ORDERS, ORDERS + 1].every((i) => sim.all('Invoice').some((r: Rec) => r.DocNumber === `SO-${2000 + i}`)), 30_000);
+    assert.equal(sim.stats.requests.token, 1, 'one refresh-token grant for both instances');
+    const more = await Promise.all([call(a.base, '/bluetrace/orders/packed', order(ORDERS + 2)), call(b.base, '/bluetrace/orders/packed', order(ORDERS + 3))]);
+    for (const r of more) assert.equal(r.status, 202, JSON.stringify(r.body));
+    await eventually('both instances still send with the one rotated token', () => [ORDERS + 2, ORDERS + 3].every((i) => sim.all('Invoice').some((r: Rec) => r.DocNumber === `SO-${2000 + i}`)), 30_000);
+    assert.equal(sim.stats.requests.token, 1);
+    assert.equal(sim.stats.unauthorized > 0, true, 'the expired token was refused first');
+  });
+  it('serves a Web Connector session whose calls alternate between the instances (a load balancer without affinity)', async () => {
+    const [a, b] = [red.a as RedProcess, red.b as RedProcess];
+    const qb = new QbdCompany({
+      seed: {
+        items: [{ type: 'ItemNonInventory', Name: 'Kumamoto 60ct', ManufacturerPartNumber: 'KUM-60', Price: 42.5 }],
+        customers: [{ Name: 'Oyster Bay Co', Email: 'ap@oysterbay.example' }],
+      },
+    });
+    const balancer = await RoundRobin.start([a.base, b.base], '/bluetrace/qbwc');
+    try {
+      const session = async () => {
+        const r = await new WebConnectorSimulator({ url: balancer.url, username: QBWC_TEST_USER, password: QBWC_TEST_PASSWORD, processor: qb }).runSession();
+        assert.equal(r.ok, true, JSON.stringify(r.errors));
+        return r;
+      };
+      assert.equal((await call(a.base, '/bluetrace-desktop/resync', {})).status, 200);
+      const first = await session();
+      assert.ok(first.requests.some((r) => /<ItemQueryRq/.test(r)) && first.requests.some((r) => /<CustomerQueryRq/.test(r)), 'the first import ran');
+      // The lists imported through both instances are matched on B, the orders packed on A and B.
+      const items = await eventually('B matches the Desktop item', async () => {
+        const r = await call(b.base, '/bluetrace-desktop/items', [{ id: 'it-101', name: 'Kumamoto Oysters 60ct', sku: 'KUM-60' }]);
+        return r.status === 200 && r.body.matched === 1 && r;
+      }, 20_000);
+      assert.equal(items.body.matched, 1);
+      assert.equal((await call(b.base, '/bluetrace-desktop/customers', [{ id: 'c-7', name: 'Oyster Bay Co', billingEmail: 'ap@oysterbay.example' }])).body.matched, 1);
+      const orders = Array.from({ length: 8 }, (_, i) => ({ ...order(i), id: `sd-${i}`, orderNumber: `D-${i}` }) as Rec);
+      for (const [i, o] of orders.entries()) assert.equal((await call(i % 2 ? b.base : a.base, '/bluetrace-desktop/orders/packed', o)).status, 202);
+      const before = balancer.forwarded.length;
+      const run = await session();
+      const calls = balancer.forwarded.slice(before);
+      assert.ok(calls.length >= 2 * orders.length && calls.some((c) => c.upstream === 0) && calls.some((c) => c.upstream === 1), 'the session went through both instances');
+      assert.ok(run.percents.at(-1) === 100, JSON.stringify(run.percents));
+      for (const o of orders) assert.equal(qb.all('Invoice').filter((inv: Rec) => inv.RefNumber === o.orderNumber).length, 1, `${o.orderNumber} once in QuickBooks Desktop`);
+      await eventually('the invoice log on either instance shows every order created', async () => {
+        const log = (await call(a.base, '/bluetrace-desktop/invoices')).body as Rec[];
+        return orders.every((o) => log.some((e) => e.sourceId === o.id && e.status === 'created'));
+      }, 10_000);
+    } finally {
+      await balancer.close();
+    }
   });
 });
