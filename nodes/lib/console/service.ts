@@ -106,7 +106,11 @@ export function progressOf(text: string | undefined): { entity: string; done: nu
 }
 
 export class ConsoleService {
-  /** Told when the console itself recorded something an open console shows (the last Web Connector run). */
+  /**
+   * Told when the console itself recorded or changed something an open console shows (the last Web
+   * Connector run; jobs approved or skipped from the queue, which the consoles of the other instances
+   * sharing the store then show too).
+   */
   changed?: (companyId: string, event: string) => void;
 
   constructor(
@@ -439,6 +443,7 @@ export class ConsoleService {
       await company.outbox.approve([job.key]);
       await company.log('invoice').put(orderId as string, { status: 'queued', actions: [] });
       company.kick();
+      this.changed?.(company.id, 'job');
       return { orderId, status: 'queued', retried: 'job' };
     }
     const entry = (await company.log('invoice').list({ withSource: true })).find((e) => e.sourceId === orderId);
@@ -542,7 +547,9 @@ export class ConsoleService {
     const keys = c.keys('keys', { required: true });
     c.done();
     const company = await this.company(id);
-    return { approved: await (this.exporter(company).handler as ExportHandler).approve(keys) };
+    const approved = await (this.exporter(company).handler as ExportHandler).approve(keys);
+    this.changed?.(company.id, 'job');
+    return { approved };
   }
 
   async skip(id: unknown, body: Record<string, unknown>): Promise<unknown> {
@@ -550,7 +557,9 @@ export class ConsoleService {
     const keys = c.keys('keys', { required: true });
     c.done();
     const company = await this.company(id);
-    return { skipped: await (this.exporter(company).handler as ExportHandler).skip(keys as string[]) };
+    const skipped = await (this.exporter(company).handler as ExportHandler).skip(keys as string[]);
+    this.changed?.(company.id, 'job');
+    return { skipped };
   }
 
   /** Previous History, newest first, paged. */

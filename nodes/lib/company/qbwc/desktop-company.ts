@@ -195,6 +195,7 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.stopStoreEvents();
     this.sessions.clear();
   }
 
