@@ -5,7 +5,7 @@ import { registerPrivateDir } from '../errors';
 import { acquireLock } from './lock';
 import { describeFindings, quarantineCorruptLines, readQuarantine, type QuarantineFinding } from './quarantine';
 import type { Collection } from './collection';
-import { LocalEvents, PgEvents, type StoreEvents } from './events';
+import { LocalEvents, PgEvents, type PgEventsOptions, type StoreEvents } from './events';
 import { createPool, migrate, PgCollection, PgSegments, type PgPool } from './postgres';
 import { SecretBox } from './secrets';
 import { DiskSegments, type SegmentStore } from './segments';
@@ -45,6 +45,8 @@ export interface StoreOptions {
   url?: string;
   /** The PostgreSQL schema of its tables; default `QB_STORE_SCHEMA`, else `public`. */
   schema?: string;
+  /** PostgreSQL: how soon `events` listens again after its connection dropped (default 250 ms, doubling to 30 s). */
+  events?: PgEventsOptions;
 }
 
 /** The backend-specific part of a store: how it flushes and closes. */
@@ -164,7 +166,7 @@ export class Store {
     for (const name of COLLECTIONS) collections[name] = new PgCollection(pool, schema, name);
     const backend: Backend = { kind: 'postgres', flush: async () => undefined, close: () => pool.end() };
     const secrets = SecretBox.forStore(dir, options.secret);
-    const events = new PgEvents(pool, url, schema, options.warn ?? (() => undefined));
+    const events = new PgEvents(pool, url, schema, options.warn ?? (() => undefined), options.events);
     await events.start();
     return new Store(dir, collections, backend, secrets, [], new PgSegments(pool, schema), events);
   }
