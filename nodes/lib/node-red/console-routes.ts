@@ -130,7 +130,8 @@ export function registerConsoleRoutes(RED: RuntimeAPI): void {
   // Live: company events → one comms message per company per gather window. The events raised here
   // also go to the consoles of the other instances sharing the store (the store's `console/<id>` topic,
   // once per window); those heard from them are shown here and never sent on again.
-  const shared = new Map<string, { events: StoreEvents; stop: () => void }>();
+  const storeOf = new Map<string, StoreEvents>();
+  const hearing = new Map<string, { events: StoreEvents; stop: () => void }>();
   const pending = new Map<string, { all: Set<string>; raisedHere: Set<string> }>();
   const push = (companyId: string, event: string, raisedHere = true) => {
     let gathered = pending.get(companyId);
@@ -140,7 +141,7 @@ export function registerConsoleRoutes(RED: RuntimeAPI): void {
       setTimeout(() => {
         pending.delete(companyId);
         RED.comms?.publish(`qbsync/console/${companyId}`, { connection: companyId, events: [...g.all], at: new Date().toISOString() }, false);
-        if (g.raisedHere.size) void shared.get(companyId)?.events.publish(companyTopic('console', companyId), { events: [...g.raisedHere] });
+        if (g.raisedHere.size) void storeOf.get(companyId)?.publish(companyTopic('console', companyId), { events: [...g.raisedHere] });
       }, LIVE_GATHER_MS).unref?.();
     }
     gathered.all.add(event);
@@ -149,7 +150,8 @@ export function registerConsoleRoutes(RED: RuntimeAPI): void {
   service.changed = push;
   /** The other instances' live events of a company (one subscription per company id and store). */
   const hearElsewhere = (company: Company) => {
-    const now = shared.get(company.id);
+    storeOf.set(company.id, company.storeEvents);
+    const now = hearing.get(company.id);
     if (now?.events === company.storeEvents) return;
     now?.stop();
     const stop = company.storeEvents.subscribe(companyTopic('console', company.id), (m) => {
@@ -158,7 +160,7 @@ export function registerConsoleRoutes(RED: RuntimeAPI): void {
       const events = m.payload ? sharedEvents(m.payload.events) : [...LIVE_EVENTS];
       for (const event of events) push(company.id, event, false);
     });
-    shared.set(company.id, { events: company.storeEvents, stop });
+    hearing.set(company.id, { events: company.storeEvents, stop });
   };
   const live = new WeakSet<Company>();
   const listen = (company: Company) => {
@@ -181,8 +183,8 @@ export function registerConsoleRoutes(RED: RuntimeAPI): void {
   detachPrevious = () => {
     registry.off('added', onAdded);
     RED.events?.removeListener?.('flows:started', onStarted);
-    for (const { stop } of shared.values()) stop();
-    shared.clear();
+    for (const { stop } of hearing.values()) stop();
+    hearing.clear();
   };
   for (const entry of registry.all()) listen(entry.company);
 
