@@ -14,18 +14,10 @@ import { companyTopic, Store, type StoreMessage } from '../../../nodes/lib/store
 import { channelOf } from '../../../nodes/lib/store/events';
 import { PG_URL, pgQuery, pgSkip, testSchema } from '../../support/pg';
 import { tempDir } from '../../support/tmp';
+import { eventually, sleep } from '../../support/wait';
 import { TestCompany } from '../handlers/support';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LIVE = ['status', 'synced', 'job', 'matches', 'imported', 'linked'];
-
-async function eventually(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 interface Pushed {
   topic: string;

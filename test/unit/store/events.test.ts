@@ -12,18 +12,7 @@ import { Store } from '../../../nodes/lib/store';
 import { channelOf, MAX_MESSAGE_BYTES, type StoreMessage } from '../../../nodes/lib/store/events';
 import { PG_URL, pgQuery, pgSkip, testSchema } from '../../support/pg';
 import { tempDir } from '../../support/tmp';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+import { eventually, sleep } from '../../support/wait';
 
 /** Every message a subscription is given. */
 function recorder(store: Store, topic: string): StoreMessage[] {

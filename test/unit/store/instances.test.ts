@@ -10,17 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { Store } from '../../../nodes/lib/store';
 import { PG_URL, pgQuery, pgSkip, testSchema } from '../../support/pg';
 import { tempDir } from '../../support/tmp';
+import { eventually, sleep } from '../../support/wait';
 import { TestCompany } from '../handlers/support';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually(what: string, check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 const item = (id: string, name: string) => ({ id, name, active: true, data: { Name: name } });
 
