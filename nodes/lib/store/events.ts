@@ -208,6 +208,8 @@ export class PgEvents extends EventsBase {
   private client?: PgListenClient;
   private timer?: NodeJS.Timeout;
   private failures = 0;
+  /** Listening failed and that was warned: the next warning is when it works again. */
+  private outage = false;
   /** Listening stopped (or never started) since the store opened: the next LISTEN tells subscribers of the gap. */
   private missed = false;
   private readonly retryMs: number;
@@ -251,7 +253,9 @@ export class PgEvents extends EventsBase {
       await client.query(`LISTEN "${this.channel}"`);
     } catch (err) {
       client.end().catch(() => undefined);
-      this.warn(`the store cannot hear the other instances' changes (${(err as Error).message || 'no answer'}): trying again`);
+      // once per outage, not at every attempt
+      if (!this.outage) this.warn(`the store cannot hear the other instances' changes (${(err as Error).message || 'no answer'}): trying again`);
+      this.outage = true;
       this.retry();
       return;
     }
@@ -260,6 +264,8 @@ export class PgEvents extends EventsBase {
       return;
     }
     this.client = client;
+    if (this.outage) this.warn(`the store hears the other instances' changes again (after ${this.failures} attempt${this.failures === 1 ? '' : 's'})`);
+    this.outage = false;
     this.failures = 0;
     if (this.missed) {
       this.missed = false;
@@ -274,6 +280,7 @@ export class PgEvents extends EventsBase {
     client.end().catch(() => undefined);
     if (this.closed) return;
     this.warn(`the store stopped hearing the other instances' changes${err?.message ? ` (${err.message})` : ''}: listening again`);
+    this.outage = true; // warned: the attempts that follow stay quiet until one succeeds
     this.retry();
   }
 

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Store } from '../../../nodes/lib/store';
-import { channelOf, MAX_MESSAGE_BYTES, type StoreMessage } from '../../../nodes/lib/store/events';
+import { channelOf, MAX_MESSAGE_BYTES, PgEvents, type StoreMessage } from '../../../nodes/lib/store/events';
+import { createPool } from '../../../nodes/lib/store/postgres';
 import { PG_URL, pgQuery, pgSkip, testSchema } from '../../support/pg';
 import { tempDir } from '../../support/tmp';
 import { eventually, sleep } from '../../support/wait';
@@ -177,6 +178,7 @@ describe('store events on PostgreSQL (two instances on one schema)', { skip: pgS
     assert.deepEqual(onB, [{ topic: 'mirror/co-gap', own: false, gap: true }]);
     const [again] = await listenerPids(b);
     assert.ok(again && again !== pid, 'a new connection');
+    assert.match(warnings.b.at(-1)!, /hears the other instances' changes again \(after 1 attempt\)/);
     await a.events.publish('mirror/co-gap', { entity: 'items', ids: ['later'] });
     await eventually('the later message', () => onB.length === 2);
     assert.deepEqual(onB[1], { topic: 'mirror/co-gap', own: false, payload: { entity: 'items', ids: ['later'] } });
@@ -193,5 +195,27 @@ describe('store events on PostgreSQL (two instances on one schema)', { skip: pgS
     await s.events.close();
     assert.equal((await listenerPids(s)).length, 0);
     tmp2.cleanup();
+  });
+
+  it('a listening connection that cannot be opened: the store still works, one warning for many attempts, none after close', async () => {
+    const warned: string[] = [];
+    const pool = createPool(PG_URL);
+    const unreachable = 'postgres://postgres@127.0.0.1:1/test'; // nothing listens on port 1
+    const events = new PgEvents(pool, unreachable, schema, (m) => warned.push(m), { retryMs: 20, maxRetryMs: 40 });
+    await events.start(); // resolves: hearing the others is not needed to work
+    const got: StoreMessage[] = [];
+    events.subscribe('t/deaf', (m) => got.push(m));
+    await sleep(400);
+    assert.equal(warned.length, 1, warned.join('\n'));
+    assert.match(warned[0]!, /cannot hear the other instances' changes \(.+\): trying again/);
+    await events.publish('t/deaf', { sent: true }); // NOTIFY goes through the pool
+    assert.equal(warned.length, 1);
+    await events.close();
+    const attempts = (events as unknown as { failures: number }).failures;
+    assert.ok(attempts >= 5, `it kept trying (${attempts})`);
+    await sleep(150);
+    assert.equal((events as unknown as { failures: number }).failures, attempts, 'no attempt after close');
+    assert.deepEqual(got, []);
+    await pool.end();
   });
 });
