@@ -20,7 +20,7 @@ import { defaultRule, ruleOrDefault } from '../rules';
 import { isIsoDate } from '../schemas';
 import { previewRules, type PreviewResult } from './preview';
 import type { HandlerRegistry, RegisteredNode } from './registry';
-import { applySavedGeneral, effectiveGeneral, ID_FIELDS, saveGeneral, savedGeneral, syncEnabled, type ConsoleGeneral } from './settings';
+import { applySavedGeneral, effectiveGeneral, ID_FIELDS, reloadGeneral, saveGeneral, savedGeneral, syncEnabled, type ConsoleGeneral } from './settings';
 import { Checker, ConsoleConflict, ConsoleNotFound, ConsoleRequestError, listQuery, matchesSearch, nameKey, page, safeMessage, sortedPage, type Page } from './validate';
 
 /** A deployed connection config node (`qbo-connection` or `qbwc-server`). */
@@ -108,8 +108,8 @@ export function progressOf(text: string | undefined): { entity: string; done: nu
 export class ConsoleService {
   /**
    * Told when the console itself recorded or changed something an open console shows (the last Web
-   * Connector run; jobs approved or skipped from the queue, which the consoles of the other instances
-   * sharing the store then show too).
+   * Connector run; jobs approved or skipped from the queue; General settings saved), which the consoles
+   * of the other instances sharing the store then show too.
    */
   changed?: (companyId: string, event: string) => void;
 
@@ -138,6 +138,14 @@ export class ConsoleService {
     }
     await this.watch(company);
     return company;
+  }
+
+  /**
+   * Live events another instance sharing the company's store raised (console-routes hears them): General
+   * settings saved there apply here too (its Sync switches, invoice creation, accounts).
+   */
+  async heardElsewhere(company: Company, events: readonly string[]): Promise<void> {
+    if (events.includes('settings')) await reloadGeneral(company);
   }
 
   private readonly watched = new WeakSet<Company>();
@@ -267,6 +275,7 @@ export class ConsoleService {
     c.done();
     const before = effectiveGeneral(company);
     await saveGeneral(company, edit);
+    this.changed?.(company.id, 'settings');
     // A Sync switched back on matches again at once (the matcher's own re-match).
     for (const kind of KINDS) {
       const flag = kind === 'item' ? 'itemsSync' : 'customersSync';

@@ -23,8 +23,8 @@ const CONNECTION_TYPES = ['qbo-connection', 'qbwc-server'] as const;
 const LIVE_EVENTS = ['status', 'synced', 'job', 'matches', 'imported', 'linked'] as const;
 /** Pushes per company are gathered for this long (a burst of events is one message). */
 const LIVE_GATHER_MS = 250;
-/** What the console shows live besides the company events (ConsoleService.changed): a Web Connector run. */
-const SERVICE_EVENTS = ['session'] as const;
+/** What the console shows live besides the company events (ConsoleService.changed): a Web Connector run, General settings saved. */
+const SERVICE_EVENTS = ['session', 'settings'] as const;
 
 /** The live events another instance sent (anyone with access to the database can send): known names only. */
 function sharedEvents(events: unknown): string[] {
@@ -131,6 +131,7 @@ export function registerConsoleRoutes(RED: RuntimeAPI): void {
   // also go to the consoles of the other instances sharing the store (the store's `console/<id>` topic,
   // once per window); those heard from them are shown here and never sent on again.
   const storeOf = new Map<string, StoreEvents>();
+  const latest = new Map<string, Company>();
   const hearing = new Map<string, { events: StoreEvents; stop: () => void }>();
   const pending = new Map<string, { all: Set<string>; raisedHere: Set<string> }>();
   const push = (companyId: string, event: string, raisedHere = true) => {
@@ -151,14 +152,19 @@ export function registerConsoleRoutes(RED: RuntimeAPI): void {
   /** The other instances' live events of a company (one subscription per company id and store). */
   const hearElsewhere = (company: Company) => {
     storeOf.set(company.id, company.storeEvents);
+    latest.set(company.id, company);
     const now = hearing.get(company.id);
     if (now?.events === company.storeEvents) return;
     now?.stop();
     const stop = company.storeEvents.subscribe(companyTopic('console', company.id), (m) => {
       if (m.own) return;
       // a gap or a message too large: all may have changed
-      const events = m.payload ? sharedEvents(m.payload.events) : [...LIVE_EVENTS];
-      for (const event of events) push(company.id, event, false);
+      const events = m.payload ? sharedEvents(m.payload.events) : [...LIVE_EVENTS, ...SERVICE_EVENTS];
+      if (events.length === 0) return;
+      const current = latest.get(company.id) ?? company;
+      service.heardElsewhere(current, events)
+        .catch((err) => RED.log.warn(`[qbsync console] ${(err as Error).message}`))
+        .finally(() => events.forEach((event) => push(company.id, event, false)));
     });
     hearing.set(company.id, { events: company.storeEvents, stop });
   };

@@ -17,7 +17,7 @@ import { tempDir } from '../../support/tmp';
 import { eventually, sleep } from '../../support/wait';
 import { TestCompany } from '../handlers/support';
 
-const LIVE = ['status', 'synced', 'job', 'matches', 'imported', 'linked'];
+const LIVE = ['status', 'synced', 'job', 'matches', 'imported', 'linked', 'session', 'settings'];
 
 interface Pushed {
   topic: string;
@@ -25,8 +25,9 @@ interface Pushed {
 }
 
 /** A Node-RED runtime as console-routes sees it, with one deployed connection whose company is `company`; comms captured. */
-function fakeRuntime(company: Company): { comms: Pushed[]; start(): Promise<void> } {
+function fakeRuntime(company: Company): { comms: Pushed[]; start(): Promise<void>; post(route: string, params: Record<string, string>, body: unknown): Promise<{ status: number; body: unknown }> } {
   const comms: Pushed[] = [];
+  const routes = new Map<string, (req: unknown, res: unknown) => void>();
   const listeners = new Map<string, (...args: unknown[]) => void>();
   const noop = () => undefined;
   const RED = {
@@ -37,7 +38,7 @@ function fakeRuntime(company: Company): { comms: Pushed[]; start(): Promise<void
       eachNode: (cb: (config: { id: string; type: string; name?: string }) => void) => cb({ id: company.id, type: 'qbo-connection', name: 'Live' }),
     },
     events: { on: (event: string, fn: (...args: unknown[]) => void) => listeners.set(event, fn), removeListener: (event: string) => listeners.delete(event) },
-    httpAdmin: { get: noop, post: noop },
+    httpAdmin: { get: noop, post: (route: string, ...handlers: Array<(req: unknown, res: unknown) => void>) => routes.set(route, handlers.at(-1)!) },
     httpNode: { get: noop, post: noop },
     auth: { needsPermission: () => noop },
     settings: {},
@@ -47,7 +48,13 @@ function fakeRuntime(company: Company): { comms: Pushed[]; start(): Promise<void
   };
   registerConsoleRoutes(RED as never);
   return {
-    comms: comms,
+    comms,
+    /** Calls a POST route's handler (the permission check left out) and resolves with its answer. */
+    post: (route, params, body) => new Promise((resolve) => {
+      let status = 200;
+      const res = { status: (code: number) => ((status = code), res), json: (b: unknown) => resolve({ status, body: b }), send: noop };
+      routes.get(route)!({ params, body, query: {} }, res);
+    }),
     async start() {
       listeners.get('flows:started')?.();
       await sleep(50); // the connection's company resolves, the routes listen to it
@@ -145,6 +152,17 @@ describe('console live updates across two instances on PostgreSQL', { skip: pgSk
     assert.deepEqual(relayed.map((m) => [m.own, m.payload]), [[false, { events: ['imported'] }]]);
     await sleep(600);
     assert.equal(of(onB.comms, b).length, pushed + 1, 'B did not push its own message again');
+  });
+
+  it('General settings saved in the console on A apply on B (its invoice creation switch), and B\'s consoles refresh', async () => {
+    const pushed = of(onB.comms, b).length;
+    assert.equal(b.settings.invoiceCreation, true);
+    const answer = await onA.post('/qbsync/console/api/connections/:id/general', { id: a.id }, { invoiceCreation: false });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal(a.settings.invoiceCreation, false);
+    await eventually('B\'s push', () => of(onB.comms, b).length === pushed + 1);
+    assert.deepEqual(of(onB.comms, b).at(-1)!.data.events, ['settings']);
+    assert.equal(b.settings.invoiceCreation, false, 'applied on B before its consoles were told');
   });
 
   it('event names B does not know are dropped (anyone may send on the channel)', async () => {
