@@ -200,6 +200,13 @@ export interface PgEventsOptions {
   /** First delay before opening the listening connection again; doubles up to `maxRetryMs`. Default 250 ms. */
   retryMs?: number;
   maxRetryMs?: number;
+  /**
+   * How often the listening connection is asked a `SELECT 1` (default 30 s): a connection that went
+   * silent (a server failover, a half-open TCP connection) would otherwise hear nothing, and say nothing.
+   */
+  heartbeatMs?: number;
+  /** How long connecting or a heartbeat may take before the connection counts as lost (default 10 s). */
+  timeoutMs?: number;
 }
 
 /** PostgreSQL: NOTIFY through the store's pool, LISTEN on a connection of its own. */
@@ -212,8 +219,11 @@ export class PgEvents extends EventsBase {
   private outage = false;
   /** Listening stopped (or never started) since the store opened: the next LISTEN tells subscribers of the gap. */
   private missed = false;
+  private heartbeat?: NodeJS.Timeout;
   private readonly retryMs: number;
   private readonly maxRetryMs: number;
+  private readonly heartbeatMs: number;
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly pool: PgPool,
@@ -226,6 +236,8 @@ export class PgEvents extends EventsBase {
     this.channel = channelOf(schema);
     this.retryMs = Math.max(10, options.retryMs ?? 250);
     this.maxRetryMs = Math.max(this.retryMs, options.maxRetryMs ?? 30_000);
+    this.heartbeatMs = Math.max(10, options.heartbeatMs ?? 30_000);
+    this.timeoutMs = Math.max(10, options.timeoutMs ?? 10_000);
   }
 
   /** Opens the listening connection; never rejects (a failure is warned and retried). */
@@ -242,7 +254,10 @@ export class PgEvents extends EventsBase {
     if (this.closed) return;
     const { Client } = loadPg() as unknown as { Client: new (config: Record<string, unknown>) => PgListenClient };
     // its name in pg_stat_activity says whose listener it is
-    const client = new Client({ connectionString: this.url, keepAlive: true, application_name: `qbsync-events-${this.origin}` });
+    const client = new Client({
+      connectionString: this.url, keepAlive: true, application_name: `qbsync-events-${this.origin}`,
+      connectionTimeoutMillis: this.timeoutMs, query_timeout: this.timeoutMs,
+    });
     client.on('notification', (n) => {
       if (n.channel === this.channel && typeof n.payload === 'string') this.receive(n.payload);
     });
@@ -264,6 +279,7 @@ export class PgEvents extends EventsBase {
       return;
     }
     this.client = client;
+    this.beat(client);
     if (this.outage) this.warn(`the store hears the other instances' changes again (after ${this.failures} attempt${this.failures === 1 ? '' : 's'})`);
     this.outage = false;
     this.failures = 0;
@@ -273,10 +289,19 @@ export class PgEvents extends EventsBase {
     }
   }
 
-  /** The listening connection failed or ended: open another one later (not when the store closes). */
+  /** Asks the listening connection a question now and then: no answer in time counts as lost. */
+  private beat(client: PgListenClient): void {
+    this.heartbeat = setInterval(() => {
+      client.query('SELECT 1').catch((err: Error) => this.lost(client, err));
+    }, this.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** The listening connection failed, ended or went silent: open another one later (not when the store closes). */
   private lost(client: PgListenClient, err?: Error): void {
     if (this.client !== client) return; // one still connecting: listen() handles its failure
     this.client = undefined;
+    clearInterval(this.heartbeat);
     client.end().catch(() => undefined);
     if (this.closed) return;
     this.warn(`the store stopped hearing the other instances' changes${err?.message ? ` (${err.message})` : ''}: listening again`);
@@ -296,6 +321,7 @@ export class PgEvents extends EventsBase {
   override async close(): Promise<void> {
     await super.close();
     if (this.timer) clearTimeout(this.timer);
+    clearInterval(this.heartbeat);
     this.timer = undefined;
     const client = this.client;
     this.client = undefined;

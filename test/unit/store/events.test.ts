@@ -184,6 +184,27 @@ describe('store events on PostgreSQL (two instances on one schema)', { skip: pgS
     assert.deepEqual(onB[1], { topic: 'mirror/co-gap', own: false, payload: { entity: 'items', ids: ['later'] } });
   });
 
+  it('a listening connection gone silent (no answer to its heartbeat) counts as lost: listened again, the gap told', async () => {
+    const tmp2 = tempDir('qbsync-events-silent-');
+    const warned: string[] = [];
+    const c = await Store.open(path.join(tmp2.dir, 'c'), { url: PG_URL, schema, warn: (m) => warned.push(m), events: { heartbeatMs: 100, timeoutMs: 300, retryMs: 50 } });
+    try {
+      const got = recorder(c, 'mirror/co-silent');
+      const [pid] = await listenerPids(c);
+      // its socket no longer read: what the server sends, answers and notifications alike, goes unheard
+      (c.events as unknown as { client: { connection: { stream: { pause(): void } } } }).client.connection.stream.pause();
+      await eventually('the loss', () => warned.some((w) => /stopped hearing the other instances' changes \(Query read timeout\)/.test(w)));
+      await eventually('the gap', () => got.some((m) => m.gap));
+      const [again] = await listenerPids(c);
+      assert.ok(again && again !== pid, 'a new connection');
+      await a.events.publish('mirror/co-silent', { entity: 'items' });
+      await eventually('a later message', () => got.some((m) => m.payload?.entity === 'items'));
+    } finally {
+      await c.close();
+      tmp2.cleanup();
+    }
+  });
+
   it('publishing never throws at the caller when the server refuses (warned instead); closing ends the listening connection', async () => {
     const tmp2 = tempDir('qbsync-events-refused-');
     const warned: string[] = [];
