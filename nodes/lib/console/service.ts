@@ -108,8 +108,8 @@ export function progressOf(text: string | undefined): { entity: string; done: nu
 export class ConsoleService {
   /**
    * Told when the console itself recorded or changed something an open console shows (the last Web
-   * Connector run; jobs approved or skipped from the queue; General settings saved), which the consoles
-   * of the other instances sharing the store then show too.
+   * Connector run; jobs queued, approved or skipped from the console; General settings saved), which
+   * the consoles of the other instances sharing the store then show too.
    */
   changed?: (companyId: string, event: string) => void;
 
@@ -374,7 +374,9 @@ export class ConsoleService {
     c.done();
     const company = await this.company(id);
     const handler = this.matcher(company, kind).handler as MatcherHandler;
-    return { results: await handler.create(appIds as string[]) };
+    const results = await handler.create(appIds as string[]);
+    this.changed?.(company.id, 'job');
+    return { results };
   }
 
   /** The Items / Customers tab's Re-sync: the matcher's own Re-sync (refresh, then match again). */
@@ -501,7 +503,9 @@ export class ConsoleService {
     const dateField = c.oneOf('dateField', ['modified', 'txn'] as const);
     c.done();
     const company = await this.company(id);
-    return this.importer(company).request({ ...range, ...(entities ? { entities } : {}), ...(dateField ? { dateField } : {}) });
+    const requested = await this.importer(company).request({ ...range, ...(entities ? { entities } : {}), ...(dateField ? { dateField } : {}) });
+    this.changed?.(company.id, 'job');
+    return requested;
   }
 
   /** Progress of every import (the importer's own status), with the total QuickBooks announced where it did. */
@@ -536,7 +540,9 @@ export class ConsoleService {
     const entities = this.entities(c, body, ['customers', 'invoices', 'payments'] as const);
     c.done();
     const company = await this.company(id);
-    return (this.exporter(company).handler as ExportHandler).export({ ...range, ...(entities ? { entities } : {}) });
+    const exported = await (this.exporter(company).handler as ExportHandler).export({ ...range, ...(entities ? { entities } : {}) });
+    this.changed?.(company.id, 'job');
+    return exported;
   }
 
   /** The review queue, with what each job will send. */
