@@ -52,7 +52,7 @@ export interface StoreEvents {
 export const MAX_MESSAGE_BYTES = 7_999;
 /** Topics name a kind and a company: bounded so that a message without its payload always fits. */
 const MAX_TOPIC_LENGTH = 500;
-/** Ids sent with a change at most; more are left out (the receiver drops the whole list or book). */
+/** Ids sent with a change at most; more are left out (fewIds). Receivers drop the whole list or book either way. */
 export const MAX_IDS = 50;
 
 /** The topic of one kind of change of one company (`mirror/<company>`, `matches/<company>`, `console/<company>`). */
@@ -60,7 +60,7 @@ export function companyTopic(kind: 'mirror' | 'matches' | 'console', company: st
   return `${kind}/${company}`;
 }
 
-/** The ids to send with a change: all of them when few, else none (the receiver then drops everything of the topic). */
+/** The ids to send with a change: all of them when few, else none (the change then stands for the whole list or book). */
 export function fewIds(ids: Iterable<string>): string[] | undefined {
   const list = [...new Set(ids)];
   return list.length <= MAX_IDS ? list : undefined;
