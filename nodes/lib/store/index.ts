@@ -4,3 +4,5 @@ export type { SegmentStore } from './segments';
 export { StoreLockedError } from './lock';
 export { SecretBox } from './secrets';
 export { TokenVault, sharedVault } from './tokens';
+export { companyTopic, fewIds, MAX_MESSAGE_BYTES } from './events';
+export type { StoreEvents, StoreMessage, StoreListener } from './events';

@@ -5,6 +5,7 @@ import { registerPrivateDir } from '../errors';
 import { acquireLock } from './lock';
 import { describeFindings, quarantineCorruptLines, readQuarantine, type QuarantineFinding } from './quarantine';
 import type { Collection } from './collection';
+import { LocalEvents, PgEvents, type PgEventsOptions, type StoreEvents } from './events';
 import { createPool, migrate, PgCollection, PgSegments, type PgPool } from './postgres';
 import { SecretBox } from './secrets';
 import { DiskSegments, type SegmentStore } from './segments';
@@ -44,6 +45,8 @@ export interface StoreOptions {
   url?: string;
   /** The PostgreSQL schema of its tables; default `QB_STORE_SCHEMA`, else `public`. */
   schema?: string;
+  /** PostgreSQL: how soon `events` listens again after its connection dropped (default 250 ms, doubling to 30 s). */
+  events?: PgEventsOptions;
 }
 
 /** The backend-specific part of a store: how it flushes and closes. */
@@ -88,6 +91,8 @@ export class Store {
     private readonly quarantine: QuarantineReport[],
     /** The mirror's segment payloads (files beside nedb, a table on PostgreSQL). */
     readonly segments: SegmentStore,
+    /** Messages between the instances sharing this store (events.ts): LISTEN/NOTIFY on PostgreSQL, in-process on nedb. */
+    readonly events: StoreEvents,
   ) {
     this.secrets = secrets;
   }
@@ -139,7 +144,8 @@ export class Store {
           release();
         },
       };
-      return new Store(dir, collections as unknown as Record<CollectionName, Collection>, backend, SecretBox.forStore(dir, options.secret), quarantine, new DiskSegments(dir));
+      const events = new LocalEvents(options.warn ?? (() => undefined));
+      return new Store(dir, collections as unknown as Record<CollectionName, Collection>, backend, SecretBox.forStore(dir, options.secret), quarantine, new DiskSegments(dir), events);
     } catch (err) {
       release();
       throw err;
@@ -159,7 +165,10 @@ export class Store {
     const collections = {} as Record<CollectionName, Collection>;
     for (const name of COLLECTIONS) collections[name] = new PgCollection(pool, schema, name);
     const backend: Backend = { kind: 'postgres', flush: async () => undefined, close: () => pool.end() };
-    return new Store(dir, collections, backend, SecretBox.forStore(dir, options.secret), [], new PgSegments(pool, schema));
+    const secrets = SecretBox.forStore(dir, options.secret);
+    const events = new PgEvents(pool, url, schema, options.warn ?? (() => undefined), options.events);
+    await events.start();
+    return new Store(dir, collections, backend, secrets, [], new PgSegments(pool, schema), events);
   }
 
   get mirror(): Collection { return this.collection('mirror'); }
@@ -186,6 +195,7 @@ export class Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.events.close();
     await this.backend.close();
     this.closed = true;
   }

@@ -201,6 +201,19 @@ describe('console service', () => {
     await rejects(service.retryInvoice(company.id, {}), 400, 'orderId');
   });
 
+  it('approving or skipping from the queue tells the open consoles (and those of the other instances) of a job change', async () => {
+    const { company, service, registry } = await rig('qbd');
+    registry.add({ nodeId: 'n-exporter', type: 'qb-date-range-exporter', name: 'export', company, handler: new ExportHandler(company, { timeZone: 'UTC' }) });
+    await company.outbox.enqueue({ key: 'invoice:q1', kind: 'invoice.upsert', payload: {}, summary: 'Invoice Q1' });
+    await company.outbox.enqueue({ key: 'invoice:q2', kind: 'invoice.upsert', payload: {}, summary: 'Invoice Q2' });
+    const pushed: string[] = [];
+    service.changed = (id, event) => pushed.push(`${id}:${event}`);
+    assert.deepEqual(await service.approve(company.id, { keys: ['invoice:q1'] }), { approved: 1 });
+    assert.deepEqual(pushed, [`${company.id}:job`]);
+    assert.deepEqual(await service.skip(company.id, { keys: ['invoice:q2'] }), { skipped: 1 });
+    assert.deepEqual(pushed, [`${company.id}:job`, `${company.id}:job`]);
+  });
+
   it('the Accounting Scheduler\'s next export date comes from the exporter\'s own scheduler', async () => {
     const { company, service, registry } = await rig('qbd');
     const exporter = new ExportHandler(company, { timeZone: 'UTC' });

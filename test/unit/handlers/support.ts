@@ -25,7 +25,9 @@ export class TestCompany extends BaseCompany {
     return { entity: kind === 'item' ? 'Item' : 'Customer', fields: { Name: name }, lookup: { field: 'Name', value: name } };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.stopStoreEvents();
+  }
 
   /** Completes a job as the edition would after QuickBooks answered (and emits `job`). */
   async completeJob(key: string, qbId: string): Promise<Job> {

@@ -169,6 +169,7 @@ export class OnlineCompany extends BaseCompany {
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.stopStoreEvents();
     for (const t of [this.startTimer, this.retryTimer, this.syncRetryTimer]) if (t) clearTimeout(t);
     if (this.syncTimer) clearInterval(this.syncTimer);
     this.startTimer = this.retryTimer = this.syncTimer = this.syncRetryTimer = undefined;

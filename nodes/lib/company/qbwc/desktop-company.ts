@@ -161,6 +161,7 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
   /** Stops taking up work. Its sessions stay in the store (another instance may carry them on; the service ends them otherwise). */
   async close(): Promise<void> {
     this.closed = true;
+    this.stopStoreEvents();
   }
 
   // ------------------------------------------------------------------ QbwcWorkSource
