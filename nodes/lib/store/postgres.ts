@@ -10,7 +10,9 @@ import type { SegmentStore } from './segments';
  * then nedb's own matcher, modifier and comparison functions decide, as they do on the nedb backend.
  * Each collection runs its operations one at a time, in order, as nedb's executor does.
  *
- * This slice runs ONE instance per store: nothing yet coordinates several processes on one database.
+ * Several processes (instances) may share one schema: instances.ts registers each and gives the mutex
+ * across them; the outbox claims each job with a compare-and-set of its revision (`update` locks the
+ * rows it matches FOR UPDATE and re-checks them with nedb's matcher, so a conditional update is atomic).
  */
 
 // ---------------------------------------------------------------------------------------- node-postgres
@@ -349,6 +351,14 @@ export function migrations(collections: readonly string[]): Array<{ version: num
         'CREATE TABLE qb_segments (file text PRIMARY KEY, body text NOT NULL)',
       ],
     },
+    {
+      version: 2,
+      name: 'instances sharing the store',
+      sql: [
+        // instances.ts: one row per open store, its heartbeat renewed every lease/3 (the database's clock)
+        'CREATE TABLE qb_instances (id text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, started_at timestamptz NOT NULL, heartbeat_at timestamptz NOT NULL)',
+      ],
+    },
   ];
 }
 
@@ -381,7 +391,7 @@ export function migrate(pool: PgPool, schema: string, collections: readonly stri
 }
 
 /** Runs `fn` in one transaction on a pooled client: committed, or rolled back when `fn` throws. */
-async function inTransaction<T>(pool: PgPool, fn: (client: PgClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: PgPool, fn: (client: PgClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

@@ -31,7 +31,7 @@ export class TestCompany extends BaseCompany {
   async completeJob(key: string, qbId: string): Promise<Job> {
     const job = await this.outbox.get(key);
     if (!job) throw new Error(`no job ${key}`);
-    const done = await this.outbox.complete(await this.outbox.markSent(job), { qbId });
+    const done = await this.outbox.complete((await this.outbox.markSent(job))!, { qbId });
     this.jobFinished(done);
     return done;
   }

@@ -39,7 +39,7 @@ describe('outbox', () => {
   it('a complete job is never re-queued by a repeat', async () => {
     const ob = outbox(true);
     const { job } = await ob.enqueue({ key: 'p:1', kind: 'payment.add', payload: { a: 1 } });
-    await ob.complete(await ob.markSent(job), { qbId: '99' });
+    await ob.complete((await ob.markSent(job))!, { qbId: '99' });
     const again = await ob.enqueue({ key: 'p:1', kind: 'payment.add', payload: { a: 2 } });
     assert.deepEqual([again.job.state, again.changed, again.job.result], ['complete', false, { qbId: '99' }]);
   });
@@ -60,7 +60,7 @@ describe('outbox', () => {
     await ob.enqueue({ key: 'customer:c1', kind: 'customer.add', rank: 0, payload: 1 });
     assert.deepEqual((await ob.ready()).map((j) => j.key), ['customer:c1']);
     const c = (await ob.get('customer:c1'))!;
-    await ob.complete(await ob.markSent(c), { qbId: '1' });
+    await ob.complete((await ob.markSent(c))!, { qbId: '1' });
     assert.deepEqual((await ob.ready()).map((j) => j.key), ['invoice:i1']);
   });
 
@@ -78,14 +78,14 @@ describe('outbox', () => {
   it('retryable failures go back to approved until attempts run out, then error with QuickBooks\' code', async () => {
     const ob = outbox(true);
     let { job } = await ob.enqueue({ key: 'k', kind: 'x', payload: {} });
-    for (let i = 0; i < 3; i++) job = await ob.fail(await ob.markSent(job), { message: 'throttled', statusCode: 429 }, { retryable: true });
+    for (let i = 0; i < 3; i++) job = await ob.fail((await ob.markSent(job))!, { message: 'throttled', statusCode: 429 }, { retryable: true });
     assert.deepEqual([job.state, job.attempts, job.error?.statusCode], ['error', 3, 429]);
   });
 
   it('a non-retryable failure is an error an admin can approve again', async () => {
     const ob = outbox(true);
     const { job } = await ob.enqueue({ key: 'k', kind: 'x', payload: {} });
-    const failed = await ob.fail(await ob.markSent(job), { message: 'The name supplied already exists.', statusCode: 3100 });
+    const failed = await ob.fail((await ob.markSent(job))!, { message: 'The name supplied already exists.', statusCode: 3100 });
     assert.equal(failed.state, 'error');
     assert.equal(await ob.approve(['k']), 1);
     assert.equal((await ob.get('k'))!.error, undefined);
@@ -94,7 +94,7 @@ describe('outbox', () => {
   it('keeps a bounded history of state changes', async () => {
     const ob = outbox(true);
     let { job } = await ob.enqueue({ key: 'k', kind: 'x', payload: {} });
-    job = await ob.complete(await ob.markSent(job), { qbId: '1' });
+    job = await ob.complete((await ob.markSent(job))!, { qbId: '1' });
     assert.deepEqual(job.history.map((h) => h.state), ['approved', 'sent', 'complete']);
   });
 });
@@ -103,7 +103,7 @@ describe('outbox: updates of complete jobs', () => {
   it('reopenOnChange re-opens a complete job with a changed payload and keeps its result', async () => {
     const ob = outbox(true);
     const { job } = await ob.enqueue({ key: 'invoice:so-5', kind: 'invoice.upsert', payload: { qty: 1 }, reopenOnChange: true });
-    await ob.complete(await ob.markSent(job), { qbId: '130', syncToken: '0' });
+    await ob.complete((await ob.markSent(job))!, { qbId: '130', syncToken: '0' });
     const same = await ob.enqueue({ key: 'invoice:so-5', kind: 'invoice.upsert', payload: { qty: 1 }, reopenOnChange: true });
     assert.equal(same.changed, false);
     const r = await ob.enqueue({ key: 'invoice:so-5', kind: 'invoice.upsert', payload: { qty: 4 }, reopenOnChange: true });
@@ -139,7 +139,7 @@ describe('outbox: nothing waits silently (issue 11)', () => {
     await ob.enqueue({ key: 'customer:c', kind: 'customer.add', payload: { Name: 'C' } });
     await ob.enqueue({ key: 'invoice:i', kind: 'invoice.upsert', payload: { n: 1 }, dependsOn: ['customer:c'] });
     await ob.enqueue({ key: 'payment:p', kind: 'payment.add', payload: { n: 1 }, dependsOn: ['invoice:i'] });
-    return ob.markSent((await ob.get('customer:c'))!);
+    return (await ob.markSent((await ob.get('customer:c'))!))!;
   }
 
   const error = { code: 'name-taken', statusCode: 3100, message: "QuickBooks has a vendor named 'C': rename the BluBilling customer or the vendor" };
@@ -200,7 +200,7 @@ describe('outbox: nothing waits silently (issue 11)', () => {
     let job = await chain(ob);
     for (let i = 0; i < 3; i++) {
       job = await ob.fail(job, { code: 'NETWORK', message: 'network failure' }, { retryable: true });
-      if (job.state === 'approved') job = await ob.markSent(job);
+      if (job.state === 'approved') job = (await ob.markSent(job))!;
     }
     assert.equal(job.state, 'error');
     assert.equal(job.retryAt, undefined);

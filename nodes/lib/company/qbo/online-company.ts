@@ -4,9 +4,10 @@
  * mirror is kept by a full load on first connect and Change Data Capture afterwards, every
  * `syncEveryMinutes` (BlueTrace's hourly cache) and on Re-sync.
  *
- * Exactly once: a job is marked `sent` (and the write awaited) before its request or batch leaves. Jobs
- * still `sent` when the process starts are put back as `uncertain` and looked up in QuickBooks (Name,
- * DisplayName, DocNumber) before anything is added again. Single creates carry a requestid derived from
+ * Exactly once: a job is marked `sent` (and the write awaited) before its request or batch leaves; the
+ * mark is a claim, so of several instances sharing the store one sends each job. Jobs still `sent` when
+ * the process starts, and jobs of an instance that stopped answering (checked every lease), are put back
+ * as `uncertain` and looked up in QuickBooks (Name, DisplayName, DocNumber) before anything is added again. Single creates carry a requestid derived from
  * the job key and version; batch creates (which cannot carry one) rely on the client's look-up of every
  * pending record after an unknown outcome before it re-sends only the missing ones.
  */
@@ -93,6 +94,8 @@ export class OnlineCompany extends BaseCompany {
   private retryTimer?: NodeJS.Timeout;
   private syncTimer?: NodeJS.Timeout;
   private syncRetryTimer?: NodeJS.Timeout;
+  private recoverTimer?: NodeJS.Timeout;
+  private recovering?: Promise<void>;
 
   constructor(options: OnlineCompanyOptions) {
     super(options.id, 'qbo', options.store, options.settings, { autoApprove: options.autoApprove ?? true, maxAttempts: options.maxAttempts });
@@ -136,6 +139,8 @@ export class OnlineCompany extends BaseCompany {
     await this.outbox.recoverSent();
     this.started = true;
     if (this.closed) return;
+    this.recoverTimer = setInterval(() => this.recoverDead(), this.store.instance.leaseMs);
+    this.recoverTimer.unref();
     const state = await this.syncState.load();
     if (state.loaded) this.setStatus({ state: 'connected' });
     await this.sync(false).catch(() => undefined);
@@ -170,11 +175,11 @@ export class OnlineCompany extends BaseCompany {
   async close(): Promise<void> {
     this.closed = true;
     for (const t of [this.startTimer, this.retryTimer, this.syncRetryTimer]) if (t) clearTimeout(t);
-    if (this.syncTimer) clearInterval(this.syncTimer);
-    this.startTimer = this.retryTimer = this.syncTimer = this.syncRetryTimer = undefined;
+    for (const t of [this.syncTimer, this.recoverTimer]) if (t) clearInterval(t);
+    this.startTimer = this.retryTimer = this.syncTimer = this.syncRetryTimer = this.recoverTimer = undefined;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.closeTimeoutMs)));
-    await Promise.race([Promise.allSettled([this.loop, this.syncing]), timeout]);
+    await Promise.race([Promise.allSettled([this.loop, this.syncing, this.recovering]), timeout]);
     clearTimeout(timer);
   }
 
@@ -269,6 +274,21 @@ export class OnlineCompany extends BaseCompany {
 
   // ------------------------------------------------------------------ sending
 
+  /**
+   * Every lease: jobs left `sent` by an instance that stopped answering (another Node-RED on the same
+   * store) go back as uncertain (outbox.recoverSent), and are sent (after their look-up) at once. A
+   * failed check (the store unreachable) is tried again at the next tick.
+   */
+  private recoverDead(): void {
+    if (this.recovering || this.closed) return;
+    this.recovering = this.outbox
+      .recoverSent({ own: false })
+      .then((n) => {
+        if (n > 0) this.kick();
+      }, () => undefined)
+      .finally(() => (this.recovering = undefined));
+  }
+
   private runLoop(): void {
     this.loop = (async () => {
       try {
@@ -314,6 +334,8 @@ export class OnlineCompany extends BaseCompany {
         for (const [key, since] of this.heldSince) this.heldSince.set(key, since + spent);
         retryLater ||= r.retryLater;
         deferred ||= r.deferred > 0;
+        // A lost claim is read again: gone when another instance sends it, tried when it only changed.
+        for (const key of r.lost) for (const j of jobs) if (j.key === key) tried.delete(`${j.key}#${j.version}`);
         if (r.stop) break;
       }
     }
