@@ -362,7 +362,7 @@ describe('ExportHandler: BluBilling records exported by date range', () => {
 
     it('a refused job puts QuickBooks\' answer on its record', async () => {
       const { company, exporter } = await queued();
-      const job = (await company.outbox.markSent((await company.outbox.get('customer:a'))!))!;
+      const job = await company.sendJob('customer:a');
       const failed = await company.outbox.fail(job, { message: 'The name "Customer a" of the list element is already in use.', statusCode: 3100 });
       const outcome = await exporter.onJob(failed);
       assert.equal(outcome?.status, 'error');
