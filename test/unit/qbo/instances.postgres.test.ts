@@ -13,7 +13,7 @@ import { refreshWithNodeQuickbooks, toTokenSet, type TokenSet } from '../../../n
 import { OnlineCompany } from '../../../nodes/lib/company/qbo/online-company';
 import { RealmThrottle } from '../../../nodes/lib/company/qbo/throttle';
 import { TokenManager } from '../../../nodes/lib/company/qbo/tokens';
-import { RANK, type JobKind, type WritePayload } from '../../../nodes/lib/jobs';
+import { jobTag, RANK, type JobKind, type WritePayload } from '../../../nodes/lib/jobs';
 import { TokenVault, type Store } from '../../../nodes/lib/store';
 import { startQboSimulator, type QboSimulator } from '../../sim/qbo/server';
 import { Instances } from '../../support/instances';
@@ -136,6 +136,52 @@ describe('QuickBooks Online on two instances sharing one PostgreSQL store', { sk
       }
     } finally {
       for (const c of companies) await c.close();
+    }
+  });
+
+  it('takeover: the jobs a stopped instance left sent are recovered by the other on its own timer, looked up, and completed exactly once', async () => {
+    const LEASE = 800;
+    const g = new Instances('qbo_takeover', { leaseMs: LEASE });
+    groups.push(g);
+    const { sim, clock, key, connect } = await simulated();
+    sims.push(sim);
+    const income = sim.seed('Account', [{ Name: 'Sales of Product Income', AccountType: 'Income' }])[0].Id as string;
+    const itemId = sim.seed('Item', [{ Name: 'Kumamoto 60ct', Type: 'NonInventory', IncomeAccountRef: { value: income } }])[0].Id as string;
+    const customerId = sim.seed('Customer', [{ DisplayName: 'Oyster Bay Co' }])[0].Id as string;
+    const [a, b] = [await g.add(), await g.add()];
+    const conn = connect(b);
+    await conn.vault.save(key, toTokenSet(sim.realmId, sim.issueTokens(), clock.now()));
+    clock.advance(1000);
+    const settings = { invoiceCreation: true, incomeAccountId: income };
+    // Instance A claims ten invoices and stops answering; QuickBooks had applied the first four.
+    const dying = new OnlineCompany({ id: 'qbo-multi', store: a, settings, client: conn.client, clock, syncEveryMinutes: 0 });
+    for (let i = 0; i < 10; i++) {
+      const { job } = await dying.outbox.enqueue({ key: `invoice:T-${i}`, kind: 'invoice.upsert', rank: RANK['invoice.upsert'], payload: invoicePayload(`T-${i}`, customerId, itemId) });
+      assert.ok(await dying.outbox.markSent(job));
+      if (i < 4) sim.seed('Invoice', [{ ...invoicePayload(`T-${i}`, customerId, itemId).fields, PrivateNote: jobTag(`invoice:T-${i}`) }]);
+    }
+    await a.instance.close(); // its heartbeat stops: the process hangs or died
+    const survivor = new OnlineCompany({ id: 'qbo-multi', store: b, settings, client: conn.client, clock, syncEveryMinutes: 0, lingerMs: 0, retryDelayMs: 5 });
+    try {
+      await survivor.start();
+      await survivor.idle();
+      assert.equal((await survivor.outbox.list({ state: 'sent' })).length, 10, 'A\'s lease has not passed: its jobs are left alone');
+      const deadline = Date.now() + 15_000;
+      while ((await survivor.outbox.list({ state: 'complete' })).length < 10) {
+        if (Date.now() > deadline) assert.fail('the jobs of the stopped instance were not taken over');
+        await sleep(100);
+      }
+      await survivor.idle({ retries: true });
+      const jobs = await survivor.outbox.list();
+      for (const j of jobs) {
+        assert.ok(j.history.some((h) => h.note === `instance ${a.instance.id} stopped answering; will look up before re-sending`), j.key);
+        assert.equal(j.sentBy === b.instance.id || j.result?.foundExisting === true, true, j.key);
+      }
+      assert.equal(jobs.filter((j) => j.result?.foundExisting === true).length, 4, 'the four QuickBooks had were found, not added again');
+      for (let i = 0; i < 10; i++) assert.equal(sim.all('Invoice').filter((x) => x.DocNumber === `T-${i}`).length, 1, `T-${i} once`);
+    } finally {
+      await survivor.close();
+      await dying.close();
     }
   });
 });
