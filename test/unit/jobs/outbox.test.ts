@@ -75,6 +75,36 @@ describe('outbox', () => {
     assert.deepEqual([recovered.state, recovered.uncertain, recovered.attempts], ['approved', true, 1]);
   });
 
+  it('markSent is a claim: a stale read, or a job not approved, is not claimed (null); the claim records the instance', async () => {
+    const ob = outbox(true);
+    const { job } = await ob.enqueue({ key: 'invoice:so-10', kind: 'invoice.add', payload: {} });
+    const sent = (await ob.markSent(job))!;
+    assert.deepEqual([sent.state, sent.sentBy, sent.attempts], ['sent', storeOf().instance.id, 1]);
+    assert.equal(await ob.markSent(job), null, 'the same read again: already claimed');
+    assert.equal((await ob.get('invoice:so-10'))!.attempts, 1);
+    const queued = (await outbox(false).enqueue({ key: 'q', kind: 'x', payload: {} })).job;
+    assert.equal(await new Outbox(storeOf(), queued.company).markSent(queued), null, 'a queued job waits for approval');
+    // its own follow-up request (a sent job of this instance) may be marked again
+    assert.equal((await ob.markSent(sent))?.attempts, 2);
+  });
+
+  it('periodic recovery leaves this instance\'s own sent jobs alone; jobs of a previous open of the store are taken', async () => {
+    const ob = outbox(true);
+    const { job } = await ob.enqueue({ key: 'invoice:so-11', kind: 'invoice.add', payload: {} });
+    await ob.markSent(job);
+    assert.equal(await ob.recoverSent({ own: false }), 0);
+    // a job sent by an instance that is gone (no heartbeat; on nedb any other open), and one written before claims recorded it
+    const gone = (await ob.enqueue({ key: 'invoice:so-12', kind: 'invoice.add', payload: {} })).job;
+    await storeOf().jobs.update({ _id: gone._id }, { $set: { state: 'sent', sentBy: 'other-host:1:abcdef' } });
+    const legacy = (await ob.enqueue({ key: 'invoice:so-13', kind: 'invoice.add', payload: {} })).job;
+    await storeOf().jobs.update({ _id: legacy._id }, { $set: { state: 'sent' }, $unset: { rev: true } });
+    assert.equal(await ob.recoverSent({ own: false }), 2);
+    assert.equal((await ob.get('invoice:so-12'))!.history.at(-1)?.note, 'instance other-host:1:abcdef stopped answering; will look up before re-sending');
+    const old = (await ob.get('invoice:so-13'))!;
+    assert.deepEqual([old.state, old.uncertain, old.rev], ['approved', true, 1], 'a job without a revision is written with one');
+    assert.equal((await ob.get('invoice:so-11'))!.state, 'sent');
+  });
+
   it('retryable failures go back to approved until attempts run out, then error with QuickBooks\' code', async () => {
     const ob = outbox(true);
     let { job } = await ob.enqueue({ key: 'k', kind: 'x', payload: {} });
