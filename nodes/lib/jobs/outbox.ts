@@ -99,6 +99,11 @@ const HISTORY_LIMIT = 20;
 /** Longest wait between two automatic retries of a job in error (1 hour). */
 export const MAX_BACKOFF_MS = 60 * 60_000;
 const OPEN: JobState[] = ['queued', 'approved', 'error'];
+/**
+ * Every state but complete: a complete job is never held (complete clears `heldBy`), so the look-ups of
+ * held jobs leave the finished ones unread (on PostgreSQL the `state` column narrows them in SQL).
+ */
+const UNFINISHED: JobState[] = ['queued', 'approved', 'sent', 'error', 'skipped'];
 
 function now(): string {
   return new Date().toISOString();
@@ -234,7 +239,7 @@ export class Outbox {
 
   /** Jobs held by `key` can progress again (it was approved, retried, changed or completed). */
   async release(key: string): Promise<number> {
-    const held = (await this.store.jobs.find({ company: this.company, 'heldBy.key': key })) as Job[];
+    const held = (await this.store.jobs.find({ company: this.company, state: { $in: UNFINISHED }, 'heldBy.key': key })) as Job[];
     let n = 0;
     for (const j of held) {
       if ((await this.change(j, (cur) => (cur.heldBy?.key === key ? { changes: { heldBy: undefined }, note: `released: ${key} can go again` } : null))).changed) n++;
@@ -244,7 +249,7 @@ export class Outbox {
 
   /** The jobs held by `key`. */
   async heldBy(key: string): Promise<Job[]> {
-    return (await this.store.jobs.find({ company: this.company, 'heldBy.key': key }).sort({ rank: 1, seq: 1 })) as Job[];
+    return (await this.store.jobs.find({ company: this.company, state: { $in: UNFINISHED }, 'heldBy.key': key }).sort({ rank: 1, seq: 1 })) as Job[];
   }
 
   /**

@@ -107,7 +107,7 @@ function rowOf(doc: Doc): unknown[] {
 
 /**
  * The SQL that narrows the candidates of `query`: equality on `_id` (or `_id: {$in}`) and string
- * equality on the generated columns. A superset of nedb's answer for the documents the package writes
+ * equality (or `{$in}` of strings) on the generated columns. A superset of nedb's answer for the documents the package writes
  * (where these fields are strings); nedb's matcher then decides on each row.
  */
 function prefilter(query: Query, params: unknown[]): string {
@@ -121,9 +121,13 @@ function prefilter(query: Query, params: unknown[]): string {
     where.push(`_id = ANY($${params.length}::text[])`);
   }
   for (const c of COLUMNS) {
-    if (typeof query[c] === 'string') {
-      params.push(query[c]);
+    const v = query[c];
+    if (typeof v === 'string') {
+      params.push(v);
       where.push(`${c} = $${params.length}`);
+    } else if (v && typeof v === 'object' && Object.keys(v).length === 1 && Array.isArray(v.$in) && v.$in.every((x: unknown) => typeof x === 'string')) {
+      params.push(v.$in); // e.g. the outbox's open states: the rows of finished jobs are never read
+      where.push(`${c} = ANY($${params.length}::text[])`);
     }
   }
   return where.length ? `WHERE ${where.join(' AND ')}` : '';
