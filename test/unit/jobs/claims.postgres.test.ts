@@ -12,7 +12,7 @@ import { Instances } from '../../support/instances';
 import { pgSkip } from '../../support/pg';
 
 const skip = pgSkip();
-const LEASE = 900;
+const LEASE = 1500;
 let n = 0;
 
 /** Claims every job of `jobs` in turn; returns the keys this outbox got. */

@@ -140,7 +140,7 @@ describe('QuickBooks Online on two instances sharing one PostgreSQL store', { sk
   });
 
   it('takeover: the jobs a stopped instance left sent are recovered by the other on its own timer, looked up, and completed exactly once', async () => {
-    const LEASE = 800;
+    const LEASE = 2000;
     const g = new Instances('qbo_takeover', { leaseMs: LEASE });
     groups.push(g);
     const { sim, clock, key, connect } = await simulated();

@@ -13,7 +13,7 @@ import { pgQuery, pgSkip } from '../../support/pg';
 import { tempDir } from '../../support/tmp';
 
 const skip = pgSkip();
-const LEASE = 900;
+const LEASE = 1500;
 
 /** Runs `calls` through `exclusive` at once; returns how many ran inside at the same time, at most. */
 async function overlap(calls: Array<{ store: Store; name: string }>): Promise<{ most: number; ran: number }> {
@@ -118,6 +118,28 @@ describe('instances on nedb (one process)', () => {
       assert.deepEqual(await overlap([{ store, name: 'x' }, { store, name: 'y' }]), { most: 2, ran: 2 });
     } finally {
       await store.close();
+    }
+  });
+
+  it('the lease: the option, else QB_INSTANCE_LEASE_MS, else 30 s; a value that is not a whole number of at least 300 ms is not used', async () => {
+    const dir = path.join(tmp.dir, 'lease');
+    const before = process.env.QB_INSTANCE_LEASE_MS;
+    const leaseWith = async (env: string | undefined, option?: number) => {
+      if (env === undefined) delete process.env.QB_INSTANCE_LEASE_MS;
+      else process.env.QB_INSTANCE_LEASE_MS = env;
+      const store = await Store.open(dir, option === undefined ? {} : { leaseMs: option });
+      await store.close();
+      return store.instance.leaseMs;
+    };
+    try {
+      assert.equal(await leaseWith(undefined), 30_000);
+      assert.equal(await leaseWith('4500'), 4_500);
+      assert.equal(await leaseWith('4500', 1_200), 1_200);
+      assert.equal(await leaseWith('soon'), 30_000);
+      assert.equal(await leaseWith('10'), 30_000);
+    } finally {
+      if (before === undefined) delete process.env.QB_INSTANCE_LEASE_MS;
+      else process.env.QB_INSTANCE_LEASE_MS = before;
     }
   });
 });
