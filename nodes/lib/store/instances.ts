@@ -120,6 +120,8 @@ export class PgInstances implements Instances {
 
   private constructor(
     private readonly pool: PgPool,
+    /** A pool of one connection of its own for the heartbeat (ended by `close`). */
+    private readonly beats: PgPool,
     private readonly schema: string,
     readonly leaseMs: number,
     private readonly warn: (message: string) => void,
@@ -128,8 +130,8 @@ export class PgInstances implements Instances {
   }
 
   /** Registers this instance (its first heartbeat, awaited: an error here fails the store's open) and starts the heartbeat. */
-  static async start(pool: PgPool, schema: string, leaseMs: number, warn: (message: string) => void): Promise<PgInstances> {
-    const me = new PgInstances(pool, schema, leaseMs, warn);
+  static async start(pool: PgPool, beats: PgPool, schema: string, leaseMs: number, warn: (message: string) => void): Promise<PgInstances> {
+    const me = new PgInstances(pool, beats, schema, leaseMs, warn);
     await pool.query(`DELETE FROM ${me.table} WHERE heartbeat_at < now() - interval '${FORGET_AFTER}'`);
     await me.heartbeat();
     me.timer = setInterval(() => void me.beat(), Math.max(50, Math.floor(leaseMs / 3)));
@@ -138,7 +140,7 @@ export class PgInstances implements Instances {
   }
 
   private heartbeat(): Promise<void> {
-    return this.pool
+    return this.beats
       .query(
         `INSERT INTO ${this.table} (id, host, pid, started_at, heartbeat_at) VALUES ($1, $2, $3, now(), now()) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
         [this.id, os.hostname().slice(0, 200), process.pid],
@@ -202,8 +204,10 @@ export class PgInstances implements Instances {
   }
 
   async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    if (!this.timer) return;
+    clearInterval(this.timer);
     this.timer = undefined;
     await this.beating;
+    await this.beats.end();
   }
 }

@@ -41,10 +41,10 @@ export function loadPg(): { Pool: new (config: Record<string, unknown>) => PgPoo
   }
 }
 
-/** A new pool on `url`; its idle-connection errors are reported, never thrown at the process. */
-export function createPool(url: string, warn?: (message: string) => void): PgPool {
+/** A new pool on `url` (`max` connections); its idle-connection errors are reported, never thrown at the process. */
+export function createPool(url: string, warn?: (message: string) => void, max = 4): PgPool {
   const { Pool } = loadPg();
-  const pool = new Pool({ connectionString: url, max: 4 });
+  const pool = new Pool({ connectionString: url, max });
   pool.on('error', (err) => warn?.(`PostgreSQL store connection lost: ${err.message}`));
   return pool;
 }

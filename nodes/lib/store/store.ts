@@ -163,12 +163,15 @@ export class Store {
   private static async openPostgres(dir: string, url: string, options: StoreOptions): Promise<Store> {
     const schema = options.schema ?? storeSchema();
     const pool: PgPool = createPool(url, options.warn);
+    // The heartbeat's own connection: it never waits behind the store's work for a pooled one.
+    const beats: PgPool = createPool(url, options.warn, 1);
     let instance: PgInstances;
     try {
       await migrate(pool, schema, COLLECTIONS);
-      instance = await PgInstances.start(pool, schema, leaseMs(options), options.warn ?? (() => undefined));
+      instance = await PgInstances.start(pool, beats, schema, leaseMs(options), options.warn ?? (() => undefined));
     } catch (err) {
       await pool.end().catch(() => undefined);
+      await beats.end().catch(() => undefined);
       throw new Error(`the PostgreSQL store could not be opened: ${(err as Error).message || (err as { code?: string }).code || 'no answer'}`);
     }
     const collections = {} as Record<CollectionName, Collection>;
