@@ -84,6 +84,11 @@ export interface Job extends Required<Omit<JobSpec, 'summary' | 'reopenOnChange'
   rev?: number;
   /** The instance (store.instance.id) that marked it `sent` last. */
   sentBy?: string;
+  /**
+   * The Web Connector session (ticket) it was sent in, when it was: the session's follow-up requests may
+   * come to any instance, and its end puts back what it left unanswered whichever instance sent it.
+   */
+  sentIn?: string;
 }
 
 /** A change of a job: its fields (undefined removes one) and the note of its history entry. */
@@ -328,13 +333,15 @@ export class Outbox {
   /**
    * The claim, written and awaited before the request leaves (from here the outcome may be unknown): an
    * atomic compare-and-set that succeeds only while the job is as this instance read it (its revision),
-   * `approved` (or `sent` by this instance, a follow-up request of its own). Null when the claim is lost
-   * (another instance claimed, or anyone changed the job since): the caller skips the job.
+   * `approved`, or `sent` by this instance or in the same Web Connector `session` (a follow-up request).
+   * Null when the claim is lost (another instance claimed, or anyone changed the job since): the caller
+   * skips the job.
    */
-  async markSent(job: Job): Promise<Job | null> {
+  async markSent(job: Job, options: { session?: string } = {}): Promise<Job | null> {
     const me = this.store.instance.id;
-    if (job.state !== 'approved' && !(job.state === 'sent' && job.sentBy === me)) return null;
-    const next = this.next(job, { changes: { state: 'sent', attempts: job.attempts + 1, sentAt: now(), sentBy: me }, note: `attempt ${job.attempts + 1}` });
+    const followUp = job.state === 'sent' && (job.sentBy === me || (options.session !== undefined && job.sentIn === options.session));
+    if (job.state !== 'approved' && !followUp) return null;
+    const next = this.next(job, { changes: { state: 'sent', attempts: job.attempts + 1, sentAt: now(), sentBy: me, sentIn: options.session }, note: `attempt ${job.attempts + 1}` });
     return (await this.write(job, next)) ? next : null;
   }
 
@@ -400,9 +407,10 @@ export class Outbox {
    * before adding them again. `own` (the default) takes this instance's own `sent` jobs as well: at
    * start-up (a new company object: nothing of its own is in flight) and at a Web Connector session's
    * start and end; a periodic check passes `own: false`, as this instance may be sending them. A live
-   * instance's jobs are never taken. Returns how many were taken.
+   * instance's jobs are never taken, except those sent in the ended Web Connector `session` (its
+   * answers can no longer come). Returns how many were taken.
    */
-  async recoverSent(options: { own?: boolean } = {}): Promise<number> {
+  async recoverSent(options: { own?: boolean; session?: string } = {}): Promise<number> {
     const me = this.store.instance.id;
     const sent = (await this.store.jobs.find({ company: this.company, state: 'sent' })) as Job[];
     const others = sent.map((j) => j.sentBy).filter((id): id is string => !!id && id !== me);
@@ -410,8 +418,11 @@ export class Outbox {
     let n = 0;
     for (const job of sent) {
       const by = job.sentBy;
-      if (by === me ? options.own === false : by !== undefined && alive.has(by)) continue;
-      const note = by && by !== me ? `instance ${by} stopped answering; will look up before re-sending` : 'outcome unknown; will look up before re-sending';
+      const ended = options.session !== undefined && job.sentIn === options.session;
+      if (!ended && (by === me ? options.own === false : by !== undefined && alive.has(by))) continue;
+      const note = !by || by === me ? 'outcome unknown; will look up before re-sending'
+        : alive.has(by) ? `sent by instance ${by} in a Web Connector session that ended without its answer; will look up before re-sending`
+        : `instance ${by} stopped answering; will look up before re-sending`;
       const r = await this.change(job, (cur) => (cur.state === 'sent' && cur.sentBy === by ? { changes: { state: 'approved', uncertain: true }, note } : null));
       if (r.changed) n++;
     }

@@ -150,6 +150,25 @@ describe('outbox claims across instances (PostgreSQL)', { skip }, () => {
     assert.deepEqual([job.state, job.payload, job.version], ['sent', { qty: 1 }, 1]);
   });
 
+  it('a Web Connector session whose requests reach both instances: a follow-up of the session may be marked by the other, and the session\'s end puts back what it left whichever instance sent it', async () => {
+    const { b, obA, obB } = await two();
+    await obA.enqueue({ key: 'w1', kind: 'invoice.upsert', payload: { n: 1 } });
+    await obA.enqueue({ key: 'w2', kind: 'invoice.upsert', payload: { n: 2 } });
+    const w1 = (await obA.markSent((await obA.get('w1'))!, { session: 'ticket-1' }))!;
+    assert.equal(w1.sentIn, 'ticket-1');
+    assert.equal(await obB.markSent((await obB.get('w1'))!), null, 'not a follow-up of a session: A\'s claim stands');
+    assert.equal(await obB.markSent((await obB.get('w1'))!, { session: 'ticket-2' }), null, 'another session');
+    const followUp = (await obB.markSent((await obB.get('w1'))!, { session: 'ticket-1' }))!;
+    assert.deepEqual([followUp.sentBy, followUp.attempts], [b.instance.id, 2]);
+    await obB.markSent((await obB.get('w2'))!, { session: 'ticket-9' }); // another session's job, B alive
+    // ticket-1 ends on A: its job comes back though B (alive) marked it; ticket-9's stays
+    assert.equal(await obA.recoverSent({ session: 'ticket-1' }), 1);
+    const back = (await obA.get('w1'))!;
+    assert.deepEqual([back.state, back.uncertain], ['approved', true]);
+    assert.match(back.history.at(-1)?.note ?? '', new RegExp(`sent by instance ${b.instance.id} in a Web Connector session that ended`));
+    assert.equal((await obA.get('w2'))!.state, 'sent');
+  });
+
   it('a retry due on two instances at once is made once', async () => {
     const { obA, obB } = await two();
     for (let i = 0; i < 10; i++) {

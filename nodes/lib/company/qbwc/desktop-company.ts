@@ -241,7 +241,7 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
       }
       if (step.kind === 'write' || (step.kind === 'import' && step.job.state !== 'sent')) {
         // Awaited before the request leaves; a lost claim (another instance sends it) skips the job.
-        const claimed = await this.outbox.markSent(step.job);
+        const claimed = await this.outbox.markSent(step.job, { session: ticket });
         if (!claimed) continue;
         step.job = claimed;
         if (step.kind === 'write') s.sent++;
@@ -314,7 +314,7 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
   async endSession(ticket: string, reason: SessionEndReason): Promise<string> {
     const s = this.sessions.get(ticket);
     this.sessions.delete(ticket);
-    const left = await this.outbox.recoverSent();
+    const left = await this.outbox.recoverSent({ session: ticket });
     let summary = s ? this.summary(s) : 'no session';
     if (left > 0) summary += `, ${left} unanswered (resumed next run)`;
     const event: SessionSummary = { ticket, reason, summary };
