@@ -7,9 +7,10 @@
  * Exactly once: a job is marked `sent` (and the write awaited) before its request or batch leaves; the
  * mark is a claim, so of several instances sharing the store one sends each job. Jobs still `sent` when
  * the process starts, and jobs of an instance that stopped answering (checked every lease), are put back
- * as `uncertain` and looked up in QuickBooks (Name, DisplayName, DocNumber) before anything is added again. Single creates carry a requestid derived from
- * the job key and version; batch creates (which cannot carry one) rely on the client's look-up of every
- * pending record after an unknown outcome before it re-sends only the missing ones.
+ * as `uncertain` and looked up in QuickBooks (Name, DisplayName, DocNumber) before anything is added
+ * again. Single creates carry a requestid derived from the job key and version; batch creates (which
+ * cannot carry one) rely on the client's look-up of every pending record after an unknown outcome before
+ * it re-sends only the missing ones.
  */
 import { messageOf } from '../../errors';
 import type { WritePayload } from '../../jobs';
