@@ -334,10 +334,12 @@ export class Outbox {
    * The claim, written and awaited before the request leaves (from here the outcome may be unknown): an
    * atomic compare-and-set that succeeds only while the job is as this instance read it (its revision),
    * `approved`, or `sent` by this instance or in the same Web Connector `session` (a follow-up request).
-   * Null when the claim is lost (another instance claimed, or anyone changed the job since): the caller
+   * Null when the claim is lost (another instance claimed, or anyone changed the job since), or refused
+   * because this instance's heartbeat has not gone through lately (`instance.canClaim`): the caller
    * skips the job.
    */
   async markSent(job: Job, options: { session?: string } = {}): Promise<Job | null> {
+    if (!this.store.instance.canClaim()) return null;
     const me = this.store.instance.id;
     const followUp = job.state === 'sent' && (job.sentBy === me || (options.session !== undefined && job.sentIn === options.session));
     if (job.state !== 'approved' && !followUp) return null;

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { inTransaction, schemaIdent, type PgPool } from './postgres';
 
 /**
@@ -21,6 +22,13 @@ export interface Instances {
   /** The ids among `ids` whose instance is alive. */
   alive(ids: Iterable<string>): Promise<Set<string>>;
   isAlive(id: string): Promise<boolean>;
+  /**
+   * Whether this instance may claim work: its last heartbeat went through less than two thirds of a lease
+   * ago (one beat may be late). Past that the others may soon take it for dead and take over what it
+   * sent, so it starts nothing new: a heartbeat that cannot get through, while the store's other writes
+   * do, must not lead to a job sent twice.
+   */
+  canClaim(): boolean;
   /** Runs `fn` while no other caller, in this process or another instance, runs under the same `name`. */
   exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Stops the heartbeat (the row stays: the instance counts as dead once its lease has passed). */
@@ -98,6 +106,10 @@ export class LocalInstances implements Instances {
     return id === this.id;
   }
 
+  canClaim(): boolean {
+    return true;
+  }
+
   exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
     return this.mutex.run(name, fn);
   }
@@ -117,6 +129,8 @@ export class PgInstances implements Instances {
   private beating?: Promise<void>;
   /** The last heartbeat failed (warned once until one succeeds again). */
   private failing = false;
+  /** When the last heartbeat went through (this process's monotonic clock, ms). */
+  private beatAt = 0;
 
   private constructor(
     private readonly pool: PgPool,
@@ -140,12 +154,15 @@ export class PgInstances implements Instances {
   }
 
   private heartbeat(): Promise<void> {
+    const sentAt = performance.now();
     return this.beats
       .query(
         `INSERT INTO ${this.table} (id, host, pid, started_at, heartbeat_at) VALUES ($1, $2, $3, now(), now()) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
         [this.id, os.hostname().slice(0, 200), process.pid],
       )
-      .then(() => undefined);
+      .then(() => {
+        this.beatAt = Math.max(this.beatAt, sentAt);
+      });
   }
 
   /** One timer tick: errors are reported (once per outage), never thrown; a slow heartbeat is not overlapped. */
@@ -159,7 +176,7 @@ export class PgInstances implements Instances {
         },
         (err: Error) => {
           if (!this.failing) {
-            this.warn(`PostgreSQL store: the heartbeat of instance ${this.id} failed (other instances take over its jobs after ${this.leaseMs} ms without one): ${err.message || 'no answer'}`);
+            this.warn(`PostgreSQL store: the heartbeat of instance ${this.id} failed (it claims no new job until one goes through; other instances take over its jobs after ${this.leaseMs} ms without one): ${err.message || 'no answer'}`);
           }
           this.failing = true;
         },
@@ -179,6 +196,10 @@ export class PgInstances implements Instances {
 
   async isAlive(id: string): Promise<boolean> {
     return (await this.alive([id])).has(id);
+  }
+
+  canClaim(): boolean {
+    return performance.now() - this.beatAt < (this.leaseMs * 2) / 3;
   }
 
   /**

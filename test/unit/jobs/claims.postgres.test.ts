@@ -25,7 +25,7 @@ async function claimAll(ob: Outbox, jobs: Job[]): Promise<string[]> {
 describe('outbox claims across instances (PostgreSQL)', { skip }, () => {
   const groups: Instances[] = [];
   /** Two instances on a schema of their own, and the outbox of one company on each. */
-  async function two(lease = LEASE): Promise<{ a: Store; b: Store; obA: Outbox; obB: Outbox }> {
+  async function two(lease = 30_000): Promise<{ a: Store; b: Store; obA: Outbox; obB: Outbox }> {
     const g = new Instances(`claims_${++n}`, { leaseMs: lease });
     groups.push(g);
     const a = await g.add();
@@ -72,7 +72,7 @@ describe('outbox claims across instances (PostgreSQL)', { skip }, () => {
   });
 
   it('takeover: a dead instance\'s sent jobs come back as uncertain after its lease, not before, with the reason', async () => {
-    const { a, b, obA, obB } = await two();
+    const { a, b, obA, obB } = await two(LEASE);
     for (let i = 0; i < 5; i++) await obA.enqueue({ key: `t${i}`, kind: 'customer.add', payload: { i } });
     assert.equal((await claimAll(obA, await obA.ready())).length, 5);
     const dead = a.instance.id;
@@ -89,7 +89,7 @@ describe('outbox claims across instances (PostgreSQL)', { skip }, () => {
   });
 
   it('a live instance\'s sent jobs are never taken, however long they take', async () => {
-    const { a, obA, obB } = await two();
+    const { a, obA, obB } = await two(LEASE);
     for (let i = 0; i < 3; i++) await obA.enqueue({ key: `l${i}`, kind: 'customer.add', payload: { i } });
     await claimAll(obA, await obA.ready());
     await sleep(LEASE * 2.5);
@@ -101,7 +101,7 @@ describe('outbox claims across instances (PostgreSQL)', { skip }, () => {
   });
 
   it('an instance thought dead still records the truth: its late answer completes the taken-over job', async () => {
-    const { a, b, obA, obB } = await two();
+    const { a, b, obA, obB } = await two(LEASE);
     await obA.enqueue({ key: 'c1', kind: 'customer.add', payload: { name: 'C1' } });
     await obA.enqueue({ key: 'c2', kind: 'customer.add', payload: { name: 'C2' } });
     const [s1, s2] = [(await obA.markSent((await obA.get('c1'))!))!, (await obA.markSent((await obA.get('c2'))!))!];

@@ -75,7 +75,7 @@ describe('QuickBooks Online on two instances sharing one PostgreSQL store', { sk
   });
 
   it('a few hundred jobs enqueued through both instances: each record exactly once in QuickBooks', async () => {
-    const g = new Instances('qbo_e2e', { leaseMs: 1500 });
+    const g = new Instances('qbo_e2e');
     groups.push(g);
     const { sim, clock, key, connect } = await simulated();
     sims.push(sim);

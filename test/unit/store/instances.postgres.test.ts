@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Outbox } from '../../../nodes/lib/jobs';
 import { Store } from '../../../nodes/lib/store';
 import { Instances } from '../../support/instances';
 import { pgQuery, pgSkip } from '../../support/pg';
@@ -81,15 +82,21 @@ describe('instances on PostgreSQL', { skip }, () => {
     assert.equal(await b.exclusive('k', async () => 'next'), 'next');
   });
 
-  it('a heartbeat that fails is reported through the store\'s warn, never thrown, and recovers', async () => {
+  it('a heartbeat that fails is reported through the store\'s warn, never thrown, and recovers; meanwhile the instance claims no job', async () => {
     const g = group('beat');
     const warnings: string[] = [];
     const a = await g.add({ warn: (m) => warnings.push(m), leaseMs: 300 });
+    const outbox = new Outbox(a, 'co', { autoApprove: true });
+    await outbox.enqueue({ key: 'j1', kind: 'customer.add', payload: {} });
+    assert.equal(a.instance.canClaim(), true);
     const failed = () => warnings.filter((w) => /heartbeat of instance .* failed/.test(w)).length;
     await pgQuery(`ALTER TABLE "${g.schema}".qb_instances RENAME TO qb_instances_away`);
     try {
       for (let i = 0; i < 50 && failed() === 0; i++) await sleep(100);
-      await sleep(300); // several more failing beats
+      await sleep(300); // several more failing beats: over two thirds of a lease without one
+      assert.equal(a.instance.canClaim(), false);
+      assert.equal(await outbox.markSent((await outbox.get('j1'))!), null, 'no claim while the others may take it for dead');
+      assert.equal((await outbox.get('j1'))!.state, 'approved');
     } finally {
       await pgQuery(`ALTER TABLE "${g.schema}".qb_instances_away RENAME TO qb_instances`);
     }
@@ -97,6 +104,8 @@ describe('instances on PostgreSQL', { skip }, () => {
     for (let i = 0; i < 50 && !/works again/.test(warnings.at(-1) ?? ''); i++) await sleep(100);
     assert.match(warnings.at(-1) ?? '', /heartbeat of instance .* works again/);
     assert.equal(await a.instance.isAlive(a.instance.id), true);
+    assert.equal(a.instance.canClaim(), true);
+    assert.equal((await outbox.markSent((await outbox.get('j1'))!))?.state, 'sent');
   });
 });
 

@@ -66,6 +66,8 @@ export interface OnlineCompanyOptions {
 export type ImportedPage = OnlineImportedPage;
 
 const LISTS: MirrorEntity[] = MIRROR_LISTS.map((l) => l.mirror);
+/** The status while this instance's heartbeat does not reach the store (instances.ts `canClaim`). */
+const PAUSED = 'Sending paused: this instance cannot show the store it is alive (its heartbeat fails), so it claims no job until it can';
 
 
 function realDelay(ms: number): Promise<void> {
@@ -319,6 +321,13 @@ export class OnlineCompany extends BaseCompany {
     let deferred = false;
     for (;;) {
       if (this.closed || this.reconnect) break;
+      if (!this.store.instance.canClaim()) {
+        // The heartbeat is not going through: claim nothing (the others may take this instance for dead); try later.
+        this.setStatus({ state: 'error', message: PAUSED });
+        retryLater = true;
+        break;
+      }
+      if (this.status().state === 'error' && this.status().message === PAUSED) this.setStatus({ state: 'connected' });
       const ready = (await this.outbox.ready()).filter((j) => !tried.has(`${j.key}#${j.version}`));
       if (ready.length === 0) break;
       for (const j of ready) tried.add(`${j.key}#${j.version}`);
