@@ -17,7 +17,7 @@ import { jobTag, RANK, type JobKind, type WritePayload } from '../../../nodes/li
 import { TokenVault, type Store } from '../../../nodes/lib/store';
 import { startQboSimulator, type QboSimulator } from '../../sim/qbo/server';
 import { Instances } from '../../support/instances';
-import { pgSkip } from '../../support/pg';
+import { pgQuery, pgSkip } from '../../support/pg';
 import { FakeClock } from './harness';
 import { invoicePayload } from './online-company-rig';
 
@@ -136,6 +136,46 @@ describe('QuickBooks Online on two instances sharing one PostgreSQL store', { sk
       }
     } finally {
       for (const c of companies) await c.close();
+    }
+  });
+
+  it('an instance whose heartbeat fails pauses sending (and says so) until it goes through again', async () => {
+    const g = new Instances('qbo_paused', { leaseMs: 600 });
+    groups.push(g);
+    const { sim, clock, key, connect } = await simulated();
+    sims.push(sim);
+    const income = sim.seed('Account', [{ Name: 'Sales of Product Income', AccountType: 'Income' }])[0].Id as string;
+    const itemId = sim.seed('Item', [{ Name: 'Kumamoto 60ct', Type: 'NonInventory', IncomeAccountRef: { value: income } }])[0].Id as string;
+    const customerId = sim.seed('Customer', [{ DisplayName: 'Oyster Bay Co' }])[0].Id as string;
+    const store = await g.add();
+    const conn = connect(store);
+    await conn.vault.save(key, toTokenSet(sim.realmId, sim.issueTokens(), clock.now()));
+    clock.advance(1000);
+    const company = new OnlineCompany({ id: 'qbo-paused', store, settings: { invoiceCreation: true, incomeAccountId: income }, client: conn.client, clock, syncEveryMinutes: 0, lingerMs: 0, retryDelayMs: 50 });
+    try {
+      await company.start();
+      await company.idle();
+      await pgQuery(`ALTER TABLE "${g.schema}".qb_instances RENAME TO qb_instances_away`);
+      try {
+        await sleep(700); // over two thirds of a lease without a heartbeat
+        await company.outbox.enqueue({ key: 'invoice:P-1', kind: 'invoice.upsert', rank: RANK['invoice.upsert'], payload: invoicePayload('P-1', customerId, itemId) });
+        company.kick();
+        await sleep(300);
+        assert.equal((await company.outbox.get('invoice:P-1'))!.state, 'approved', 'not claimed');
+        assert.match(company.status().message ?? '', /Sending paused/);
+        assert.equal(sim.all('Invoice').length, 0);
+      } finally {
+        await pgQuery(`ALTER TABLE "${g.schema}".qb_instances_away RENAME TO qb_instances`);
+      }
+      const deadline = Date.now() + 10_000;
+      while ((await company.outbox.get('invoice:P-1'))!.state !== 'complete') {
+        if (Date.now() > deadline) assert.fail('sending did not resume');
+        await sleep(50);
+      }
+      assert.equal(company.status().state, 'connected');
+      assert.equal(sim.all('Invoice').length, 1);
+    } finally {
+      await company.close();
     }
   });
 
