@@ -187,7 +187,7 @@ describe('console service', () => {
     assert.equal((await invoices.handle(order)).status, 'queued');
     const job = (await company.outbox.get('invoice:so-9'))!;
     await company.outbox.approve([job.key]);
-    const failed = await company.outbox.fail(await company.outbox.markSent((await company.outbox.get(job.key))!), { code: 'qb', message: 'Invalid Reference Id', statusCode: '2500' });
+    const failed = await company.outbox.fail((await company.outbox.markSent((await company.outbox.get(job.key))!))!, { code: 'qb', message: 'Invalid Reference Id', statusCode: '2500' });
     await invoices.onJob(failed);
     const page = await service.invoices(company.id, { filter: 'needs-action' });
     assert.deepEqual(page.rows.map((r) => [r.orderId, r.retryable, r.qbNumber]), [['so-9', true, 'SO-9']]);
@@ -237,7 +237,7 @@ describe('console service', () => {
     let pushed = '';
     service.changed = (_id, event) => (pushed = event);
     const refused = (await company.outbox.enqueue({ key: 'invoice:x', kind: 'invoice.upsert', payload: {}, summary: 'Invoice X for Y', autoApprove: true })).job;
-    await company.outbox.fail(await company.outbox.markSent(refused), { message: 'There is an invalid reference to QuickBooks Customer "Y"', statusCode: 3140 });
+    await company.outbox.fail((await company.outbox.markSent(refused))!, { message: 'There is an invalid reference to QuickBooks Customer "Y"', statusCode: 3140 });
     company.emit('session', { ticket: 't', reason: 'closed', summary: '2 sent, 1 complete, 1 error' });
     await eventuallyTrue(() => pushed === 'session');
     const desktop = (await service.connection(company.id)).desktop as { lastRun: { outcome: string; summary: string; errors: string[] }; nextRun: { count: number; byKind: Record<string, number> } };
