@@ -3,7 +3,7 @@ import { type Job, jobRefsIn, Outbox, type WritePayload, type WriteResult } from
 import { ActivityLog } from '../log';
 import { MatchBook, type MatchKind } from '../matching';
 import { Mirror, type MirrorCodecs } from '../mirror';
-import type { QuarantineReport, Store } from '../store';
+import { companyTopic, type QuarantineReport, type Store, type StoreEvents, type StoreMessage } from '../store';
 import { EDITION_RULES, type Company, type CompanyStatus, type Edition, type EditionRules, type GeneralSettings } from './types';
 
 /**
@@ -20,6 +20,7 @@ export abstract class BaseCompany extends EventEmitter implements Company {
   private current: CompanyStatus = { state: 'idle' };
   private readonly readyPromise: Promise<void>;
   private resolveReady!: () => void;
+  private readonly unsubscribe: Array<() => void>;
 
   constructor(
     readonly id: string,
@@ -35,6 +36,38 @@ export abstract class BaseCompany extends EventEmitter implements Company {
     this.mirror = new Mirror(store, id, mirrorCodecs);
     this.outbox = new Outbox(store, id, outboxOptions);
     this.readyPromise = new Promise((resolve) => (this.resolveReady = resolve));
+    this.unsubscribe = [
+      store.events.subscribe(companyTopic('mirror', id), (m) => this.changedElsewhere(m)),
+      store.events.subscribe(companyTopic('matches', id), (m) => this.changedElsewhere(m)),
+    ];
+  }
+
+  /** The messages of the instances sharing this company's store (the console relays its live events through them). */
+  get storeEvents(): StoreEvents {
+    return this.store.events;
+  }
+
+  /**
+   * Another instance wrote this company's mirror or matches: the copies in memory are dropped and read
+   * again on next use (all of them after a gap or a message without its payload). No event is emitted:
+   * the instance that wrote has emitted its own (synced, matches…), and its nodes have reacted to it
+   * against the shared store; emitting here too would run the same re-match or invoice retry twice and
+   * send its messages twice. The consoles hear of it through the console's own relay (console-routes).
+   */
+  private changedElsewhere(m: StoreMessage): void {
+    if (m.own) return;
+    const name = (field: string) => (typeof m.payload?.[field] === 'string' ? (m.payload[field] as string) : undefined);
+    if (m.topic === companyTopic('mirror', this.id)) {
+      this.mirror.invalidate(name('entity'));
+      return;
+    }
+    const kind = name('kind');
+    for (const [k, book] of this.books) if (!kind || k === kind) book.invalidate();
+  }
+
+  /** Stops hearing the other instances (an edition's close calls it). */
+  protected stopStoreEvents(): void {
+    for (const stop of this.unsubscribe.splice(0)) stop();
   }
 
   status(): CompanyStatus {

@@ -8,7 +8,7 @@ import type { Job, Outbox, WritePayload } from '../jobs';
 import type { ActivityLog } from '../log';
 import type { MatchBook, MatchKind } from '../matching';
 import type { Mirror, MirrorRecord } from '../mirror';
-import type { QuarantineReport } from '../store';
+import type { QuarantineReport, StoreEvents } from '../store';
 
 export type Edition = 'qbo' | 'qbd';
 
@@ -90,4 +90,6 @@ export interface Company extends EventEmitter {
   newRecord(kind: 'item' | 'customer', record: Record<string, unknown>): WritePayload;
   /** Corrupt lines of the company's store kept aside in quarantine files (empty when all is well). */
   quarantined(): QuarantineReport[];
+  /** The messages between the instances sharing its store (store/events.ts). */
+  readonly storeEvents: StoreEvents;
 }

@@ -20,7 +20,7 @@ import { defaultRule, ruleOrDefault } from '../rules';
 import { isIsoDate } from '../schemas';
 import { previewRules, type PreviewResult } from './preview';
 import type { HandlerRegistry, RegisteredNode } from './registry';
-import { applySavedGeneral, effectiveGeneral, ID_FIELDS, saveGeneral, savedGeneral, syncEnabled, type ConsoleGeneral } from './settings';
+import { applySavedGeneral, effectiveGeneral, ID_FIELDS, reloadGeneral, saveGeneral, savedGeneral, syncEnabled, type ConsoleGeneral } from './settings';
 import { Checker, ConsoleConflict, ConsoleNotFound, ConsoleRequestError, listQuery, matchesSearch, nameKey, page, safeMessage, sortedPage, type Page } from './validate';
 
 /** A deployed connection config node (`qbo-connection` or `qbwc-server`). */
@@ -106,7 +106,11 @@ export function progressOf(text: string | undefined): { entity: string; done: nu
 }
 
 export class ConsoleService {
-  /** Told when the console itself recorded something an open console shows (the last Web Connector run). */
+  /**
+   * Told when the console itself recorded or changed something an open console shows (the last Web
+   * Connector run; jobs queued, approved or skipped from the console; General settings saved), which
+   * the consoles of the other instances sharing the store then show too.
+   */
   changed?: (companyId: string, event: string) => void;
 
   constructor(
@@ -134,6 +138,14 @@ export class ConsoleService {
     }
     await this.watch(company);
     return company;
+  }
+
+  /**
+   * Live events another instance sharing the company's store raised (console-routes hears them): General
+   * settings saved there apply here too (its Sync switches, invoice creation, accounts).
+   */
+  async heardElsewhere(company: Company, events: readonly string[]): Promise<void> {
+    if (events.includes('settings')) await reloadGeneral(company);
   }
 
   private readonly watched = new WeakSet<Company>();
@@ -263,6 +275,7 @@ export class ConsoleService {
     c.done();
     const before = effectiveGeneral(company);
     await saveGeneral(company, edit);
+    this.changed?.(company.id, 'settings');
     // A Sync switched back on matches again at once (the matcher's own re-match).
     for (const kind of KINDS) {
       const flag = kind === 'item' ? 'itemsSync' : 'customersSync';
@@ -361,7 +374,9 @@ export class ConsoleService {
     c.done();
     const company = await this.company(id);
     const handler = this.matcher(company, kind).handler as MatcherHandler;
-    return { results: await handler.create(appIds as string[]) };
+    const results = await handler.create(appIds as string[]);
+    this.changed?.(company.id, 'job');
+    return { results };
   }
 
   /** The Items / Customers tab's Re-sync: the matcher's own Re-sync (refresh, then match again). */
@@ -439,6 +454,7 @@ export class ConsoleService {
       await company.outbox.approve([job.key]);
       await company.log('invoice').put(orderId as string, { status: 'queued', actions: [] });
       company.kick();
+      this.changed?.(company.id, 'job');
       return { orderId, status: 'queued', retried: 'job' };
     }
     const entry = (await company.log('invoice').list({ withSource: true })).find((e) => e.sourceId === orderId);
@@ -487,7 +503,9 @@ export class ConsoleService {
     const dateField = c.oneOf('dateField', ['modified', 'txn'] as const);
     c.done();
     const company = await this.company(id);
-    return this.importer(company).request({ ...range, ...(entities ? { entities } : {}), ...(dateField ? { dateField } : {}) });
+    const requested = await this.importer(company).request({ ...range, ...(entities ? { entities } : {}), ...(dateField ? { dateField } : {}) });
+    this.changed?.(company.id, 'job');
+    return requested;
   }
 
   /** Progress of every import (the importer's own status), with the total QuickBooks announced where it did. */
@@ -522,7 +540,9 @@ export class ConsoleService {
     const entities = this.entities(c, body, ['customers', 'invoices', 'payments'] as const);
     c.done();
     const company = await this.company(id);
-    return (this.exporter(company).handler as ExportHandler).export({ ...range, ...(entities ? { entities } : {}) });
+    const exported = await (this.exporter(company).handler as ExportHandler).export({ ...range, ...(entities ? { entities } : {}) });
+    this.changed?.(company.id, 'job');
+    return exported;
   }
 
   /** The review queue, with what each job will send. */
@@ -542,7 +562,9 @@ export class ConsoleService {
     const keys = c.keys('keys', { required: true });
     c.done();
     const company = await this.company(id);
-    return { approved: await (this.exporter(company).handler as ExportHandler).approve(keys) };
+    const approved = await (this.exporter(company).handler as ExportHandler).approve(keys);
+    this.changed?.(company.id, 'job');
+    return { approved };
   }
 
   async skip(id: unknown, body: Record<string, unknown>): Promise<unknown> {
@@ -550,7 +572,9 @@ export class ConsoleService {
     const keys = c.keys('keys', { required: true });
     c.done();
     const company = await this.company(id);
-    return { skipped: await (this.exporter(company).handler as ExportHandler).skip(keys as string[]) };
+    const skipped = await (this.exporter(company).handler as ExportHandler).skip(keys as string[]);
+    this.changed?.(company.id, 'job');
+    return { skipped };
   }
 
   /** Previous History, newest first, paged. */

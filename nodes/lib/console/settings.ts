@@ -53,6 +53,12 @@ export async function applySavedGeneral(company: Company): Promise<void> {
   applyTo(company, saved);
 }
 
+/** Applies the saved General settings again: another instance sharing the store saved them (console-routes). */
+export async function reloadGeneral(company: Company): Promise<void> {
+  applied.add(company);
+  applyTo(company, await savedGeneral(company));
+}
+
 function applyTo(company: Company, general: ConsoleGeneral): void {
   const settings = company.settings as GeneralSettings;
   for (const f of ID_FIELDS) if (general[f] !== undefined) settings[f] = general[f] || undefined;

@@ -1,5 +1,5 @@
 import { RequestError } from '../errors';
-import type { Store } from '../store';
+import { companyTopic, fewIds, type Store } from '../store';
 import { ISSUES, type IssueCode, type MatchKind } from './issues';
 import type { MatchOutcome } from './join';
 
@@ -55,6 +55,8 @@ export class MatchBook {
   /** App ids received but not yet written, and the subset not yet in the store at all. */
   private readonly dirty = new Set<string>();
   private readonly unsaved = new Set<string>();
+  /** Another instance changed this book: re-read it once nothing received is waiting to be written. */
+  private stale = false;
 
   constructor(
     private readonly store: Store,
@@ -67,6 +69,10 @@ export class MatchBook {
   }
 
   private async all(): Promise<Map<string, MatchDoc>> {
+    if (this.stale && this.dirty.size === 0) {
+      this.stale = false;
+      this.docs = undefined;
+    }
     if (!this.docs) {
       const docs = (await this.store.matches.find({ company: this.company, kind: this.kind })) as MatchDoc[];
       this.docs = new Map(docs.map((d) => [d.appId, d]));
@@ -110,8 +116,20 @@ export class MatchBook {
       const doc = docs.get(id) as MatchDoc;
       await this.store.matches.update({ _id: doc._id }, doc);
     }
+    const written = [...this.dirty];
     this.unsaved.clear();
     this.dirty.clear();
+    if (written.length === 0) return;
+    const few = fewIds(written);
+    await this.store.events.publish(companyTopic('matches', this.company), { kind: this.kind, ...(few ? { appIds: few } : {}) });
+  }
+
+  /**
+   * Forgets the in-memory copy (another instance changed the book: store/events.ts); it is read again
+   * on next use, or after the next flush when records received here are still waiting to be written.
+   */
+  invalidate(): void {
+    this.stale = true;
   }
 
   /** The documents of these app ids, in their order (ids never received are left out). */

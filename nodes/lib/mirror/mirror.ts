@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { Store } from '../store';
+import { companyTopic, fewIds, type Store } from '../store';
 
 /** One QuickBooks list record as the mirror keeps it: the fields matching and mapping need. */
 export interface MirrorRecord {
@@ -132,6 +132,7 @@ export class Mirror {
     list.records = new Map(records.map((r) => [r.id, r]));
     await this.snapshot(entity, list);
     await this.markSynced(entity, cursor, list.records.size);
+    await this.changed(entity);
   }
 
   /**
@@ -152,6 +153,7 @@ export class Mirror {
       const usable = source !== undefined && this.codecs[source.format] !== undefined;
       await this.append(entity, usable ? source : { format: 'json', text: JSON.stringify(page) });
       await this.compactIfWasteful(entity, list);
+      await this.changed(entity, page.map((r) => r.id));
     }
     if (cursor !== undefined) await this.markSynced(entity, cursor, list.records.size);
   }
@@ -165,6 +167,7 @@ export class Mirror {
     list.stored += gone.length;
     await this.append(entity, undefined, gone);
     await this.compactIfWasteful(entity, list);
+    await this.changed(entity, gone);
   }
 
   /** When each list was last synced, its cursor and size: the mirror's visible age. */
@@ -175,7 +178,16 @@ export class Mirror {
     return { syncedAt, cursor: doc.cursor, count: doc.count, ageMs: Date.now() - syncedAt.getTime() };
   }
 
-  /** Forgets the in-memory copy (e.g. after another process-level change); the store stays. */
+  /**
+   * Tells the other instances sharing the store that a list changed (written, not before): they drop
+   * their copy of it (BaseCompany). The ids go along when few; never the records.
+   */
+  private changed(entity: string, ids?: string[]): Promise<void> {
+    const few = ids && fewIds(ids);
+    return this.store.events.publish(companyTopic('mirror', this.company), { entity, ...(few ? { ids: few } : {}) });
+  }
+
+  /** Forgets the in-memory copy (e.g. after another instance changed the list); the store stays. */
   invalidate(entity?: string): void {
     if (entity) {
       this.lists.delete(entity);

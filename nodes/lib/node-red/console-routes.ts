@@ -14,6 +14,7 @@ import { packageRoot } from '../util/package-root';
 import { connectionStatus } from './admin-routes';
 import type { NodeAPI, RequestLike, ResponseLike, RouteHandler } from './types';
 import { escapeHtml } from '../util/text';
+import { companyTopic, type StoreEvents } from '../store';
 
 export const CONSOLE_ROOT = '/qbsync/console';
 const API = `${CONSOLE_ROOT}/api`;
@@ -22,6 +23,15 @@ const CONNECTION_TYPES = ['qbo-connection', 'qbwc-server'] as const;
 const LIVE_EVENTS = ['status', 'synced', 'job', 'matches', 'imported', 'linked'] as const;
 /** Pushes per company are gathered for this long (a burst of events is one message). */
 const LIVE_GATHER_MS = 250;
+/** What the console shows live besides the company events (ConsoleService.changed): a Web Connector run, General settings saved. */
+const SERVICE_EVENTS = ['session', 'settings'] as const;
+
+/** The live events another instance sent (anyone with access to the database can send): known names only. */
+function sharedEvents(events: unknown): string[] {
+  if (!Array.isArray(events)) return [];
+  const known: readonly string[] = [...LIVE_EVENTS, ...SERVICE_EVENTS];
+  return [...new Set(events.filter((e): e is string => typeof e === 'string' && known.includes(e)))];
+}
 
 const registered = new WeakSet<object>();
 let detachPrevious: (() => void) | undefined;
@@ -117,25 +127,53 @@ export function registerConsoleRoutes(RED: RuntimeAPI): void {
   const read = RED.auth.needsPermission('qbsync.read');
   const write = forbiddenIfSignedIn(RED.auth.needsPermission('qbsync.write'), 'qbsync.write');
 
-  // Live: company events → one comms message per company per gather window.
-  const pending = new Map<string, Set<string>>();
-  const push = (companyId: string, event: string) => {
-    let events = pending.get(companyId);
-    if (!events) {
-      pending.set(companyId, (events = new Set()));
+  // Live: company events → one comms message per company per gather window. The events raised here
+  // also go to the consoles of the other instances sharing the store (the store's `console/<id>` topic,
+  // once per window); those heard from them are shown here and never sent on again.
+  const storeOf = new Map<string, StoreEvents>();
+  const latest = new Map<string, Company>();
+  const hearing = new Map<string, { events: StoreEvents; stop: () => void }>();
+  const pending = new Map<string, { all: Set<string>; raisedHere: Set<string> }>();
+  const push = (companyId: string, event: string, raisedHere = true) => {
+    let gathered = pending.get(companyId);
+    if (!gathered) {
+      const g = (gathered = { all: new Set<string>(), raisedHere: new Set<string>() });
+      pending.set(companyId, g);
       setTimeout(() => {
         pending.delete(companyId);
-        RED.comms?.publish(`qbsync/console/${companyId}`, { connection: companyId, events: [...(events as Set<string>)], at: new Date().toISOString() }, false);
+        RED.comms?.publish(`qbsync/console/${companyId}`, { connection: companyId, events: [...g.all], at: new Date().toISOString() }, false);
+        if (g.raisedHere.size) void storeOf.get(companyId)?.publish(companyTopic('console', companyId), { events: [...g.raisedHere] });
       }, LIVE_GATHER_MS).unref?.();
     }
-    events.add(event);
+    gathered.all.add(event);
+    if (raisedHere) gathered.raisedHere.add(event);
   };
   service.changed = push;
+  /** The other instances' live events of a company (one subscription per company id and store). */
+  const hearElsewhere = (company: Company) => {
+    storeOf.set(company.id, company.storeEvents);
+    latest.set(company.id, company);
+    const now = hearing.get(company.id);
+    if (now?.events === company.storeEvents) return;
+    now?.stop();
+    const stop = company.storeEvents.subscribe(companyTopic('console', company.id), (m) => {
+      if (m.own) return;
+      // a gap or a message too large: all may have changed
+      const events = m.payload ? sharedEvents(m.payload.events) : [...LIVE_EVENTS, ...SERVICE_EVENTS];
+      if (events.length === 0) return;
+      const current = latest.get(company.id) ?? company;
+      service.heardElsewhere(current, events)
+        .catch((err) => RED.log.warn(`[qbsync console] ${(err as Error).message}`))
+        .finally(() => events.forEach((event) => push(company.id, event, false)));
+    });
+    hearing.set(company.id, { events: company.storeEvents, stop });
+  };
   const live = new WeakSet<Company>();
   const listen = (company: Company) => {
     if (live.has(company)) return;
     live.add(company);
     for (const event of LIVE_EVENTS) company.on(event, () => push(company.id, event));
+    hearElsewhere(company);
     service.watch(company).catch((err) => RED.log.warn(`[qbsync console] ${(err as Error).message}`));
   };
   // Every company a node uses, and every deployed connection once the flows have started.
@@ -151,6 +189,8 @@ export function registerConsoleRoutes(RED: RuntimeAPI): void {
   detachPrevious = () => {
     registry.off('added', onAdded);
     RED.events?.removeListener?.('flows:started', onStarted);
+    for (const { stop } of hearing.values()) stop();
+    hearing.clear();
   };
   for (const entry of registry.all()) listen(entry.company);
 

@@ -10,7 +10,9 @@ import type { SegmentStore } from './segments';
  * then nedb's own matcher, modifier and comparison functions decide, as they do on the nedb backend.
  * Each collection runs its operations one at a time, in order, as nedb's executor does.
  *
- * This slice runs ONE instance per store: nothing yet coordinates several processes on one database.
+ * Several processes (instances) may share one schema: instances.ts registers each and gives the mutex
+ * across them; the outbox claims each job with a compare-and-set of its revision (`update` locks the
+ * rows it matches FOR UPDATE and re-checks them with nedb's matcher, so a conditional update is atomic).
  */
 
 // ---------------------------------------------------------------------------------------- node-postgres
@@ -39,10 +41,10 @@ export function loadPg(): { Pool: new (config: Record<string, unknown>) => PgPoo
   }
 }
 
-/** A new pool on `url`; its idle-connection errors are reported, never thrown at the process. */
-export function createPool(url: string, warn?: (message: string) => void): PgPool {
+/** A new pool on `url` (`max` connections); its idle-connection errors are reported, never thrown at the process. */
+export function createPool(url: string, warn?: (message: string) => void, max = 4): PgPool {
   const { Pool } = loadPg();
-  const pool = new Pool({ connectionString: url, max: 4 });
+  const pool = new Pool({ connectionString: url, max });
   pool.on('error', (err) => warn?.(`PostgreSQL store connection lost: ${err.message}`));
   return pool;
 }
@@ -105,7 +107,7 @@ function rowOf(doc: Doc): unknown[] {
 
 /**
  * The SQL that narrows the candidates of `query`: equality on `_id` (or `_id: {$in}`) and string
- * equality on the generated columns. A superset of nedb's answer for the documents the package writes
+ * equality (or `{$in}` of strings) on the generated columns. A superset of nedb's answer for the documents the package writes
  * (where these fields are strings); nedb's matcher then decides on each row.
  */
 function prefilter(query: Query, params: unknown[]): string {
@@ -119,9 +121,13 @@ function prefilter(query: Query, params: unknown[]): string {
     where.push(`_id = ANY($${params.length}::text[])`);
   }
   for (const c of COLUMNS) {
-    if (typeof query[c] === 'string') {
-      params.push(query[c]);
+    const v = query[c];
+    if (typeof v === 'string') {
+      params.push(v);
       where.push(`${c} = $${params.length}`);
+    } else if (v && typeof v === 'object' && Object.keys(v).length === 1 && Array.isArray(v.$in) && v.$in.every((x: unknown) => typeof x === 'string')) {
+      params.push(v.$in); // e.g. the outbox's open states: the rows of finished jobs are never read
+      where.push(`${c} = ANY($${params.length}::text[])`);
     }
   }
   return where.length ? `WHERE ${where.join(' AND ')}` : '';
@@ -349,6 +355,14 @@ export function migrations(collections: readonly string[]): Array<{ version: num
         'CREATE TABLE qb_segments (file text PRIMARY KEY, body text NOT NULL)',
       ],
     },
+    {
+      version: 2,
+      name: 'instances sharing the store',
+      sql: [
+        // instances.ts: one row per open store, its heartbeat renewed every lease/3 (the database's clock)
+        'CREATE TABLE qb_instances (id text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, started_at timestamptz NOT NULL, heartbeat_at timestamptz NOT NULL)',
+      ],
+    },
   ];
 }
 
@@ -381,7 +395,7 @@ export function migrate(pool: PgPool, schema: string, collections: readonly stri
 }
 
 /** Runs `fn` in one transaction on a pooled client: committed, or rolled back when `fn` throws. */
-async function inTransaction<T>(pool: PgPool, fn: (client: PgClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: PgPool, fn: (client: PgClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

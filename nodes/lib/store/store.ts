@@ -5,9 +5,12 @@ import { registerPrivateDir } from '../errors';
 import { acquireLock } from './lock';
 import { describeFindings, quarantineCorruptLines, readQuarantine, type QuarantineFinding } from './quarantine';
 import type { Collection } from './collection';
+import { LocalEvents, PgEvents, type PgEventsOptions, type StoreEvents } from './events';
+import { DEFAULT_LEASE_MS, LocalInstances, PgInstances, type Instances } from './instances';
 import { createPool, migrate, PgCollection, PgSegments, type PgPool } from './postgres';
 import { SecretBox } from './secrets';
 import { DiskSegments, type SegmentStore } from './segments';
+import { intSetting } from '../util/env';
 
 /** The collections of one store; each is one nedb-promises datastore on disk, or one table on PostgreSQL. */
 export const COLLECTIONS = ['mirror', 'matches', 'jobs', 'log', 'tokens', 'state'] as const;
@@ -44,6 +47,13 @@ export interface StoreOptions {
   url?: string;
   /** The PostgreSQL schema of its tables; default `QB_STORE_SCHEMA`, else `public`. */
   schema?: string;
+  /** PostgreSQL: how soon `events` listens again after its connection dropped (default 250 ms, doubling to 30 s). */
+  events?: PgEventsOptions;
+  /**
+   * After how long without a heartbeat another instance counts as dead and its `sent` jobs are taken
+   * over (ms); default `QB_INSTANCE_LEASE_MS`, else 30 000 (instances.ts).
+   */
+  leaseMs?: number;
 }
 
 /** The backend-specific part of a store: how it flushes and closes. */
@@ -88,6 +98,13 @@ export class Store {
     private readonly quarantine: QuarantineReport[],
     /** The mirror's segment payloads (files beside nedb, a table on PostgreSQL). */
     readonly segments: SegmentStore,
+    /** Messages between the instances sharing this store (events.ts): LISTEN/NOTIFY on PostgreSQL, in-process on nedb. */
+    readonly events: StoreEvents,
+    /**
+     * This open's identity among the instances sharing the store, and which of them are alive
+     * (instances.ts): `instance.id`, `instance.leaseMs`, `instance.alive(ids)`, `instance.isAlive(id)`.
+     */
+    readonly instance: Instances,
   ) {
     this.secrets = secrets;
   }
@@ -128,6 +145,7 @@ export class Store {
         collections[name] = db;
       }
       if (foundNow.length) options.warn?.(describeFindings(foundNow));
+      const instance = new LocalInstances(leaseMs(options));
       const backend: Backend = {
         kind: 'nedb',
         flush: (name) => raw(collections[name]).compactDatafileAsync(),
@@ -139,27 +157,36 @@ export class Store {
           release();
         },
       };
-      return new Store(dir, collections as unknown as Record<CollectionName, Collection>, backend, SecretBox.forStore(dir, options.secret), quarantine, new DiskSegments(dir));
+      const events = new LocalEvents(options.warn ?? (() => undefined));
+      return new Store(dir, collections as unknown as Record<CollectionName, Collection>, backend, SecretBox.forStore(dir, options.secret), quarantine, new DiskSegments(dir), events, instance);
     } catch (err) {
       release();
       throw err;
     }
   }
 
-  /** The store in PostgreSQL: the schema migrated to the newest version first. No lock: one instance (see README). */
+  /** The store in PostgreSQL: the schema migrated to the newest version first, then this instance registered (instances.ts). No lock: instances share it. */
   private static async openPostgres(dir: string, url: string, options: StoreOptions): Promise<Store> {
     const schema = options.schema ?? storeSchema();
     const pool: PgPool = createPool(url, options.warn);
+    // The heartbeat's own connection: it never waits behind the store's work for a pooled one.
+    const beats: PgPool = createPool(url, options.warn, 1);
+    let instance: PgInstances;
     try {
       await migrate(pool, schema, COLLECTIONS);
+      instance = await PgInstances.start(pool, beats, schema, leaseMs(options), options.warn ?? (() => undefined));
     } catch (err) {
       await pool.end().catch(() => undefined);
+      await beats.end().catch(() => undefined);
       throw new Error(`the PostgreSQL store could not be opened: ${(err as Error).message || (err as { code?: string }).code || 'no answer'}`);
     }
     const collections = {} as Record<CollectionName, Collection>;
     for (const name of COLLECTIONS) collections[name] = new PgCollection(pool, schema, name);
     const backend: Backend = { kind: 'postgres', flush: async () => undefined, close: () => pool.end() };
-    return new Store(dir, collections, backend, SecretBox.forStore(dir, options.secret), [], new PgSegments(pool, schema));
+    const secrets = SecretBox.forStore(dir, options.secret);
+    const events = new PgEvents(pool, url, schema, options.warn ?? (() => undefined), options.events);
+    await events.start();
+    return new Store(dir, collections, backend, secrets, [], new PgSegments(pool, schema), events, instance);
   }
 
   get mirror(): Collection { return this.collection('mirror'); }
@@ -184,8 +211,20 @@ export class Store {
     await this.backend.flush(name);
   }
 
+  /**
+   * Runs `fn` while no other caller of the same `name` runs, in this process or in any instance sharing
+   * the store (a PostgreSQL advisory lock; in-process on nedb): single-flight work such as a token
+   * refresh. `fn` must not call `exclusive` itself.
+   */
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the QuickBooks store is closed'));
+    return this.instance.exclusive(name, fn);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.events.close();
+    await this.instance.close();
     await this.backend.close();
     this.closed = true;
   }
@@ -225,6 +264,11 @@ export function storeUrl(env: NodeJS.ProcessEnv = process.env): string | undefin
   if (!url) return undefined;
   if (!/^postgres(ql)?:\/\//i.test(url)) throw new Error('QB_STORE_URL must be a postgres:// or postgresql:// URL');
   return url;
+}
+
+/** The instances' lease (ms): the option, else `QB_INSTANCE_LEASE_MS`, else 30 s; at least 300 ms. */
+function leaseMs(options: StoreOptions, env: NodeJS.ProcessEnv = process.env): number {
+  return intSetting(options.leaseMs ?? env.QB_INSTANCE_LEASE_MS, DEFAULT_LEASE_MS, 300);
 }
 
 /** The PostgreSQL schema: `QB_STORE_SCHEMA`, else `public`. */

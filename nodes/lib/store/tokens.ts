@@ -33,6 +33,11 @@ export class TokenVault<T = unknown> {
     return true;
   }
 
+  /** `fn` alone among the instances sharing the store (store.exclusive), e.g. one token refresh per realm. */
+  exclusive<R>(key: string, fn: () => Promise<R>): Promise<R> {
+    return this.store.exclusive(`tokens:${key}`, fn);
+  }
+
   async remove(key: string): Promise<void> {
     await this.store.tokens.remove({ _id: key }, { multi: false });
     await this.store.flush('tokens');

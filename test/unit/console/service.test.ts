@@ -187,7 +187,7 @@ describe('console service', () => {
     assert.equal((await invoices.handle(order)).status, 'queued');
     const job = (await company.outbox.get('invoice:so-9'))!;
     await company.outbox.approve([job.key]);
-    const failed = await company.outbox.fail(await company.outbox.markSent((await company.outbox.get(job.key))!), { code: 'qb', message: 'Invalid Reference Id', statusCode: '2500' });
+    const failed = await company.outbox.fail((await company.outbox.markSent((await company.outbox.get(job.key))!))!, { code: 'qb', message: 'Invalid Reference Id', statusCode: '2500' });
     await invoices.onJob(failed);
     const page = await service.invoices(company.id, { filter: 'needs-action' });
     assert.deepEqual(page.rows.map((r) => [r.orderId, r.retryable, r.qbNumber]), [['so-9', true, 'SO-9']]);
@@ -199,6 +199,19 @@ describe('console service', () => {
     assert.ok(company.kicks > kicks, 'sent at once where the edition can');
     await rejects(service.retryInvoice(company.id, { orderId: 'so-404' }), 404);
     await rejects(service.retryInvoice(company.id, {}), 400, 'orderId');
+  });
+
+  it('approving or skipping from the queue tells the open consoles (and those of the other instances) of a job change', async () => {
+    const { company, service, registry } = await rig('qbd');
+    registry.add({ nodeId: 'n-exporter', type: 'qb-date-range-exporter', name: 'export', company, handler: new ExportHandler(company, { timeZone: 'UTC' }) });
+    await company.outbox.enqueue({ key: 'invoice:q1', kind: 'invoice.upsert', payload: {}, summary: 'Invoice Q1' });
+    await company.outbox.enqueue({ key: 'invoice:q2', kind: 'invoice.upsert', payload: {}, summary: 'Invoice Q2' });
+    const pushed: string[] = [];
+    service.changed = (id, event) => pushed.push(`${id}:${event}`);
+    assert.deepEqual(await service.approve(company.id, { keys: ['invoice:q1'] }), { approved: 1 });
+    assert.deepEqual(pushed, [`${company.id}:job`]);
+    assert.deepEqual(await service.skip(company.id, { keys: ['invoice:q2'] }), { skipped: 1 });
+    assert.deepEqual(pushed, [`${company.id}:job`, `${company.id}:job`]);
   });
 
   it('the Accounting Scheduler\'s next export date comes from the exporter\'s own scheduler', async () => {
@@ -224,7 +237,7 @@ describe('console service', () => {
     let pushed = '';
     service.changed = (_id, event) => (pushed = event);
     const refused = (await company.outbox.enqueue({ key: 'invoice:x', kind: 'invoice.upsert', payload: {}, summary: 'Invoice X for Y', autoApprove: true })).job;
-    await company.outbox.fail(await company.outbox.markSent(refused), { message: 'There is an invalid reference to QuickBooks Customer "Y"', statusCode: 3140 });
+    await company.outbox.fail((await company.outbox.markSent(refused))!, { message: 'There is an invalid reference to QuickBooks Customer "Y"', statusCode: 3140 });
     company.emit('session', { ticket: 't', reason: 'closed', summary: '2 sent, 1 complete, 1 error' });
     await eventuallyTrue(() => pushed === 'session');
     const desktop = (await service.connection(company.id)).desktop as { lastRun: { outcome: string; summary: string; errors: string[] }; nextRun: { count: number; byKind: Record<string, number> } };

@@ -362,7 +362,7 @@ describe('ExportHandler: BluBilling records exported by date range', () => {
 
     it('a refused job puts QuickBooks\' answer on its record', async () => {
       const { company, exporter } = await queued();
-      const job = await company.outbox.markSent((await company.outbox.get('customer:a'))!);
+      const job = await company.sendJob('customer:a');
       const failed = await company.outbox.fail(job, { message: 'The name "Customer a" of the list element is already in use.', statusCode: 3100 });
       const outcome = await exporter.onJob(failed);
       assert.equal(outcome?.status, 'error');
@@ -403,7 +403,7 @@ describe('ExportHandler: nothing waits silently (issue 11)', () => {
     await exporter.records.receive('invoice', [invoice('i1', 'a', '2026-01-10T11:00:00Z')]);
     await exporter.records.receive('payment', [payment('p1', 'i1', 'a', '2026-01-12T09:00:00Z')]);
     await exporter.export({ from: '2026-01-01', to: '2026-01-31' });
-    const sent = await company.outbox.markSent((await company.outbox.get('customer:a'))!);
+    const sent = (await company.outbox.markSent((await company.outbox.get('customer:a'))!))!;
     await exporter.onJob(await company.outbox.fail(sent, { code: 'name-taken', statusCode: 3100, message: "QuickBooks has an inactive customer named 'Customer a': make it active in QuickBooks" })); // the company's job event
     const queue = (await exporter.run({ command: 'queue' })) as { queue: Array<{ key: string; status: string; held?: { key: string; reason: string } }> };
     for (const key of ['invoice:i1', 'payment:p1']) {
@@ -429,7 +429,7 @@ describe('ExportHandler: nothing waits silently (issue 11)', () => {
     const { company, exporter } = await setup('qbo', { autoApprove: true });
     await exporter.records.receive('customer', [customer('a', '2026-01-10T10:00:00Z')]);
     await exporter.export({ from: '2026-01-01', to: '2026-01-31' });
-    const sent = await company.outbox.markSent((await company.outbox.get('customer:a'))!);
+    const sent = (await company.outbox.markSent((await company.outbox.get('customer:a'))!))!;
     const failed = await company.outbox.fail(sent, { code: '10000', statusCode: '10000', message: 'An application error has occurred.' }, { retryable: true, uncertain: true, backoffMs: 60_000 });
     const outcome = await exporter.onJob(failed);
     assert.equal(outcome?.status, 'error');

@@ -129,7 +129,7 @@ describe('ImportHandler: BluBilling "Import from ERP" by date range', () => {
     const key = 'import:items:2026-01-01:2026-01-31';
     await importer.request({ from: '2026-01-01', to: '2026-01-31', entities: ['items'] });
     await importer.onImported(page(key, [{ id: '1', name: 'A' }, { id: '2', name: 'B' }], true));
-    const done = await company.outbox.complete(await company.outbox.markSent((await company.outbox.get(key))!), { count: 2, from: '2026-01-01', to: '2026-01-31' });
+    const done = await company.outbox.complete((await company.outbox.markSent((await company.outbox.get(key))!))!, { count: 2, from: '2026-01-01', to: '2026-01-31' });
     assert.equal((await importer.onJob(done))?.count, 2);
     const row = (await new ExportHandler(company, { timeZone: 'UTC' }).history()).find((r) => r.key === key);
     assert.deepEqual([row?.operation, row?.status, row?.count], ['Import Items', 'Complete', 2]);

@@ -25,13 +25,23 @@ export class TestCompany extends BaseCompany {
     return { entity: kind === 'item' ? 'Item' : 'Customer', fields: { Name: name }, lookup: { field: 'Name', value: name } };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.stopStoreEvents();
+  }
+
+  /** Marks a job sent as the edition would (approved first when it waits in the queue: only approved jobs are claimed). */
+  async sendJob(key: string): Promise<Job> {
+    if ((await this.outbox.get(key))?.state === 'queued') await this.outbox.approve([key]);
+    const job = await this.outbox.get(key);
+    if (!job) throw new Error(`no job ${key}`);
+    const sent = await this.outbox.markSent(job);
+    if (!sent) throw new Error(`job ${key} (${job.state}) could not be claimed`);
+    return sent;
+  }
 
   /** Completes a job as the edition would after QuickBooks answered (and emits `job`). */
   async completeJob(key: string, qbId: string): Promise<Job> {
-    const job = await this.outbox.get(key);
-    if (!job) throw new Error(`no job ${key}`);
-    const done = await this.outbox.complete(await this.outbox.markSent(job), { qbId });
+    const done = await this.outbox.complete(await this.sendJob(key), { qbId });
     this.jobFinished(done);
     return done;
   }

@@ -39,7 +39,7 @@ describe('outbox', () => {
   it('a complete job is never re-queued by a repeat', async () => {
     const ob = outbox(true);
     const { job } = await ob.enqueue({ key: 'p:1', kind: 'payment.add', payload: { a: 1 } });
-    await ob.complete(await ob.markSent(job), { qbId: '99' });
+    await ob.complete((await ob.markSent(job))!, { qbId: '99' });
     const again = await ob.enqueue({ key: 'p:1', kind: 'payment.add', payload: { a: 2 } });
     assert.deepEqual([again.job.state, again.changed, again.job.result], ['complete', false, { qbId: '99' }]);
   });
@@ -60,7 +60,7 @@ describe('outbox', () => {
     await ob.enqueue({ key: 'customer:c1', kind: 'customer.add', rank: 0, payload: 1 });
     assert.deepEqual((await ob.ready()).map((j) => j.key), ['customer:c1']);
     const c = (await ob.get('customer:c1'))!;
-    await ob.complete(await ob.markSent(c), { qbId: '1' });
+    await ob.complete((await ob.markSent(c))!, { qbId: '1' });
     assert.deepEqual((await ob.ready()).map((j) => j.key), ['invoice:i1']);
   });
 
@@ -75,17 +75,47 @@ describe('outbox', () => {
     assert.deepEqual([recovered.state, recovered.uncertain, recovered.attempts], ['approved', true, 1]);
   });
 
+  it('markSent is a claim: a stale read, or a job not approved, is not claimed (null); the claim records the instance', async () => {
+    const ob = outbox(true);
+    const { job } = await ob.enqueue({ key: 'invoice:so-10', kind: 'invoice.add', payload: {} });
+    const sent = (await ob.markSent(job))!;
+    assert.deepEqual([sent.state, sent.sentBy, sent.attempts], ['sent', storeOf().instance.id, 1]);
+    assert.equal(await ob.markSent(job), null, 'the same read again: already claimed');
+    assert.equal((await ob.get('invoice:so-10'))!.attempts, 1);
+    const queued = (await outbox(false).enqueue({ key: 'q', kind: 'x', payload: {} })).job;
+    assert.equal(await new Outbox(storeOf(), queued.company).markSent(queued), null, 'a queued job waits for approval');
+    // its own follow-up request (a sent job of this instance) may be marked again
+    assert.equal((await ob.markSent(sent))?.attempts, 2);
+  });
+
+  it('periodic recovery leaves this instance\'s own sent jobs alone; jobs of a previous open of the store are taken', async () => {
+    const ob = outbox(true);
+    const { job } = await ob.enqueue({ key: 'invoice:so-11', kind: 'invoice.add', payload: {} });
+    await ob.markSent(job);
+    assert.equal(await ob.recoverSent({ own: false }), 0);
+    // a job sent by an instance that is gone (no heartbeat; on nedb any other open), and one written before claims recorded it
+    const gone = (await ob.enqueue({ key: 'invoice:so-12', kind: 'invoice.add', payload: {} })).job;
+    await storeOf().jobs.update({ _id: gone._id }, { $set: { state: 'sent', sentBy: 'other-host:1:abcdef' } });
+    const legacy = (await ob.enqueue({ key: 'invoice:so-13', kind: 'invoice.add', payload: {} })).job;
+    await storeOf().jobs.update({ _id: legacy._id }, { $set: { state: 'sent' }, $unset: { rev: true } });
+    assert.equal(await ob.recoverSent({ own: false }), 2);
+    assert.equal((await ob.get('invoice:so-12'))!.history.at(-1)?.note, 'instance other-host:1:abcdef stopped answering; will look up before re-sending');
+    const old = (await ob.get('invoice:so-13'))!;
+    assert.deepEqual([old.state, old.uncertain, old.rev], ['approved', true, 1], 'a job without a revision is written with one');
+    assert.equal((await ob.get('invoice:so-11'))!.state, 'sent');
+  });
+
   it('retryable failures go back to approved until attempts run out, then error with QuickBooks\' code', async () => {
     const ob = outbox(true);
     let { job } = await ob.enqueue({ key: 'k', kind: 'x', payload: {} });
-    for (let i = 0; i < 3; i++) job = await ob.fail(await ob.markSent(job), { message: 'throttled', statusCode: 429 }, { retryable: true });
+    for (let i = 0; i < 3; i++) job = await ob.fail((await ob.markSent(job))!, { message: 'throttled', statusCode: 429 }, { retryable: true });
     assert.deepEqual([job.state, job.attempts, job.error?.statusCode], ['error', 3, 429]);
   });
 
   it('a non-retryable failure is an error an admin can approve again', async () => {
     const ob = outbox(true);
     const { job } = await ob.enqueue({ key: 'k', kind: 'x', payload: {} });
-    const failed = await ob.fail(await ob.markSent(job), { message: 'The name supplied already exists.', statusCode: 3100 });
+    const failed = await ob.fail((await ob.markSent(job))!, { message: 'The name supplied already exists.', statusCode: 3100 });
     assert.equal(failed.state, 'error');
     assert.equal(await ob.approve(['k']), 1);
     assert.equal((await ob.get('k'))!.error, undefined);
@@ -94,7 +124,7 @@ describe('outbox', () => {
   it('keeps a bounded history of state changes', async () => {
     const ob = outbox(true);
     let { job } = await ob.enqueue({ key: 'k', kind: 'x', payload: {} });
-    job = await ob.complete(await ob.markSent(job), { qbId: '1' });
+    job = await ob.complete((await ob.markSent(job))!, { qbId: '1' });
     assert.deepEqual(job.history.map((h) => h.state), ['approved', 'sent', 'complete']);
   });
 });
@@ -103,7 +133,7 @@ describe('outbox: updates of complete jobs', () => {
   it('reopenOnChange re-opens a complete job with a changed payload and keeps its result', async () => {
     const ob = outbox(true);
     const { job } = await ob.enqueue({ key: 'invoice:so-5', kind: 'invoice.upsert', payload: { qty: 1 }, reopenOnChange: true });
-    await ob.complete(await ob.markSent(job), { qbId: '130', syncToken: '0' });
+    await ob.complete((await ob.markSent(job))!, { qbId: '130', syncToken: '0' });
     const same = await ob.enqueue({ key: 'invoice:so-5', kind: 'invoice.upsert', payload: { qty: 1 }, reopenOnChange: true });
     assert.equal(same.changed, false);
     const r = await ob.enqueue({ key: 'invoice:so-5', kind: 'invoice.upsert', payload: { qty: 4 }, reopenOnChange: true });
@@ -139,7 +169,7 @@ describe('outbox: nothing waits silently (issue 11)', () => {
     await ob.enqueue({ key: 'customer:c', kind: 'customer.add', payload: { Name: 'C' } });
     await ob.enqueue({ key: 'invoice:i', kind: 'invoice.upsert', payload: { n: 1 }, dependsOn: ['customer:c'] });
     await ob.enqueue({ key: 'payment:p', kind: 'payment.add', payload: { n: 1 }, dependsOn: ['invoice:i'] });
-    return ob.markSent((await ob.get('customer:c'))!);
+    return (await ob.markSent((await ob.get('customer:c'))!))!;
   }
 
   const error = { code: 'name-taken', statusCode: 3100, message: "QuickBooks has a vendor named 'C': rename the BluBilling customer or the vendor" };
@@ -200,7 +230,7 @@ describe('outbox: nothing waits silently (issue 11)', () => {
     let job = await chain(ob);
     for (let i = 0; i < 3; i++) {
       job = await ob.fail(job, { code: 'NETWORK', message: 'network failure' }, { retryable: true });
-      if (job.state === 'approved') job = await ob.markSent(job);
+      if (job.state === 'approved') job = (await ob.markSent(job))!;
     }
     assert.equal(job.state, 'error');
     assert.equal(job.retryAt, undefined);

@@ -231,7 +231,7 @@ for (const backend of ['nedb', 'postgres'] as const) {
           const rows = await pgQuery(`SELECT version FROM "${schema}".qb_migrations ORDER BY version`);
           assert.deepEqual(rows.map((r) => r.version), versions);
           const tables = await pgQuery(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
-          assert.deepEqual(tables.map((r) => r.table_name), [...COLLECTIONS.map((c) => `qb_${c}`), 'qb_migrations', 'qb_segments'].sort());
+          assert.deepEqual(tables.map((r) => r.table_name), [...COLLECTIONS.map((c) => `qb_${c}`), 'qb_instances', 'qb_migrations', 'qb_segments'].sort());
         } finally {
           await a.end();
           await b.end();

@@ -4,11 +4,13 @@
  * mirror is kept by a full load on first connect and Change Data Capture afterwards, every
  * `syncEveryMinutes` (BlueTrace's hourly cache) and on Re-sync.
  *
- * Exactly once: a job is marked `sent` (and the write awaited) before its request or batch leaves. Jobs
- * still `sent` when the process starts are put back as `uncertain` and looked up in QuickBooks (Name,
- * DisplayName, DocNumber) before anything is added again. Single creates carry a requestid derived from
- * the job key and version; batch creates (which cannot carry one) rely on the client's look-up of every
- * pending record after an unknown outcome before it re-sends only the missing ones.
+ * Exactly once: a job is marked `sent` (and the write awaited) before its request or batch leaves; the
+ * mark is a claim, so of several instances sharing the store one sends each job. Jobs still `sent` when
+ * the process starts, and jobs of an instance that stopped answering (checked every lease), are put back
+ * as `uncertain` and looked up in QuickBooks (Name, DisplayName, DocNumber) before anything is added
+ * again. Single creates carry a requestid derived from the job key and version; batch creates (which
+ * cannot carry one) rely on the client's look-up of every pending record after an unknown outcome before
+ * it re-sends only the missing ones.
  */
 import { messageOf } from '../../errors';
 import type { WritePayload } from '../../jobs';
@@ -64,6 +66,8 @@ export interface OnlineCompanyOptions {
 export type ImportedPage = OnlineImportedPage;
 
 const LISTS: MirrorEntity[] = MIRROR_LISTS.map((l) => l.mirror);
+/** The status while this instance's heartbeat does not reach the store (instances.ts `canClaim`). */
+const PAUSED = 'Sending paused: this instance cannot show the store it is alive (its heartbeat fails), so it claims no job until it can';
 
 
 function realDelay(ms: number): Promise<void> {
@@ -93,6 +97,8 @@ export class OnlineCompany extends BaseCompany {
   private retryTimer?: NodeJS.Timeout;
   private syncTimer?: NodeJS.Timeout;
   private syncRetryTimer?: NodeJS.Timeout;
+  private recoverTimer?: NodeJS.Timeout;
+  private recovering?: Promise<void>;
 
   constructor(options: OnlineCompanyOptions) {
     super(options.id, 'qbo', options.store, options.settings, { autoApprove: options.autoApprove ?? true, maxAttempts: options.maxAttempts });
@@ -136,6 +142,8 @@ export class OnlineCompany extends BaseCompany {
     await this.outbox.recoverSent();
     this.started = true;
     if (this.closed) return;
+    this.recoverTimer = setInterval(() => this.recoverDead(), this.store.instance.leaseMs);
+    this.recoverTimer.unref();
     const state = await this.syncState.load();
     if (state.loaded) this.setStatus({ state: 'connected' });
     await this.sync(false).catch(() => undefined);
@@ -169,12 +177,13 @@ export class OnlineCompany extends BaseCompany {
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.stopStoreEvents();
     for (const t of [this.startTimer, this.retryTimer, this.syncRetryTimer]) if (t) clearTimeout(t);
-    if (this.syncTimer) clearInterval(this.syncTimer);
-    this.startTimer = this.retryTimer = this.syncTimer = this.syncRetryTimer = undefined;
+    for (const t of [this.syncTimer, this.recoverTimer]) if (t) clearInterval(t);
+    this.startTimer = this.retryTimer = this.syncTimer = this.syncRetryTimer = this.recoverTimer = undefined;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.closeTimeoutMs)));
-    await Promise.race([Promise.allSettled([this.loop, this.syncing]), timeout]);
+    await Promise.race([Promise.allSettled([this.loop, this.syncing, this.recovering]), timeout]);
     clearTimeout(timer);
   }
 
@@ -269,6 +278,21 @@ export class OnlineCompany extends BaseCompany {
 
   // ------------------------------------------------------------------ sending
 
+  /**
+   * Every lease: jobs left `sent` by an instance that stopped answering (another Node-RED on the same
+   * store) go back as uncertain (outbox.recoverSent), and are sent (after their look-up) at once. A
+   * failed check (the store unreachable) is tried again at the next tick.
+   */
+  private recoverDead(): void {
+    if (this.recovering || this.closed) return;
+    this.recovering = this.outbox
+      .recoverSent({ own: false })
+      .then((n) => {
+        if (n > 0) this.kick();
+      }, () => undefined)
+      .finally(() => (this.recovering = undefined));
+  }
+
   private runLoop(): void {
     this.loop = (async () => {
       try {
@@ -298,6 +322,13 @@ export class OnlineCompany extends BaseCompany {
     let deferred = false;
     for (;;) {
       if (this.closed || this.reconnect) break;
+      if (!this.store.instance.canClaim()) {
+        // The heartbeat is not going through: claim nothing (the others may take this instance for dead); try later.
+        this.setStatus({ state: 'error', message: PAUSED });
+        retryLater = true;
+        break;
+      }
+      if (this.status().state === 'error' && this.status().message === PAUSED) this.setStatus({ state: 'connected' });
       const ready = (await this.outbox.ready()).filter((j) => !tried.has(`${j.key}#${j.version}`));
       if (ready.length === 0) break;
       for (const j of ready) tried.add(`${j.key}#${j.version}`);
@@ -314,6 +345,8 @@ export class OnlineCompany extends BaseCompany {
         for (const [key, since] of this.heldSince) this.heldSince.set(key, since + spent);
         retryLater ||= r.retryLater;
         deferred ||= r.deferred > 0;
+        // A lost claim is read again: gone when another instance sends it, tried when it only changed.
+        for (const key of r.lost) for (const j of jobs) if (j.key === key) tried.delete(`${j.key}#${j.version}`);
         if (r.stop) break;
       }
     }

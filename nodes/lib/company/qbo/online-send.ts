@@ -3,7 +3,9 @@
  * batches (≤ 30 per request, through `QboClient.createMany`), invoice updates (re-read for the current
  * SyncToken, then a sparse update), payments (single creates with their requestid), and imports.
  *
- * Exactly once: each job is marked `sent` (awaited) before its request or batch leaves. A job that is
+ * Exactly once: each job is marked `sent` (awaited) before its request or batch leaves; that mark is the
+ * claim among instances sharing the store (Outbox.markSent), and a job whose claim is lost (another
+ * instance sends it) is left out of the request and reported in `GroupResult.lost`. A job that is
  * `uncertain` (its earlier attempt's outcome is unknown) is first looked up in QuickBooks by the same
  * natural key the client uses after its own unknown outcomes (Item Name, Customer DisplayName, Invoice
  * DocNumber; a payment by customer, reference and amount); when found, the job completes with
@@ -61,6 +63,8 @@ export interface GroupResult {
   stop: boolean;
   /** Jobs held back to fill a later batch. */
   deferred: number;
+  /** Keys of jobs whose claim was lost (another instance sends them, or they changed since they were read). */
+  lost: string[];
 }
 
 const ENTITY_OF_KIND: Readonly<Record<string, QboEntity>> = {
@@ -115,6 +119,7 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
 export class OnlineSender {
   private stopped = false;
   private retry = false;
+  private lost: string[] = [];
   /** Payment method Ids by lower-cased name, for one send ("" when QuickBooks has none of that name). */
   private methods = new Map<string, string>();
 
@@ -130,6 +135,7 @@ export class OnlineSender {
   async send(kind: string, jobs: Job[], holdBack?: (jobs: Job[]) => boolean): Promise<GroupResult> {
     this.stopped = false;
     this.retry = false;
+    this.lost = [];
     this.methods = new Map();
     let deferred = 0;
     if (isImportKind(kind)) {
@@ -145,7 +151,7 @@ export class OnlineSender {
       deferred = await this.creates(kind, creates, holdBack);
       await pool(updates, this.options.concurrency, (job) => this.update(job));
     }
-    return { retryLater: this.retry, stop: this.stopped, deferred };
+    return { retryLater: this.retry, stop: this.stopped, deferred, lost: this.lost };
   }
 
   // ------------------------------------------------------------------ creates
@@ -281,7 +287,11 @@ export class OnlineSender {
   private async createGroup(group: Prepared[]): Promise<void> {
     if (this.stopped || this.host.closing()) return;
     const sent: Prepared[] = [];
-    for (const p of group) sent.push({ ...p, job: await this.host.outbox.markSent(p.job) }); // before the request leaves
+    for (const p of group) {
+      const job = await this.claim(p.job); // before the request leaves
+      if (job) sent.push({ ...p, job });
+    }
+    if (sent.length === 0) return;
     let results: CreateManyResult[];
     try {
       results = await this.host.client.createMany(
@@ -313,7 +323,8 @@ export class OnlineSender {
     const p = await this.prepare('invoice.upsert', job);
     if (!p) return;
     const qbId = (job.result as unknown as WriteResult).qbId;
-    const sent = await this.host.outbox.markSent(job);
+    const sent = await this.claim(job);
+    if (!sent) return;
     try {
       for (let attempt = 1; ; attempt++) {
         const current = await this.host.client.get('Invoice', qbId);
@@ -334,7 +345,8 @@ export class OnlineSender {
   // ------------------------------------------------------------------ imports
 
   private async importJob(job: Job): Promise<void> {
-    const sent = await this.host.outbox.markSent(job);
+    const sent = await this.claim(job);
+    if (!sent) return;
     try {
       const count = await runImport(this.host.client, this.host.mirror, sent, (page) => this.host.imported(page));
       const payload = job.payload as { from: string; to: string };
@@ -388,6 +400,13 @@ export class OnlineSender {
   }
 
   // ------------------------------------------------------------------ outcomes
+
+  /** Marks the job sent (the claim among instances); null, and the job counted as lost, when another got it. */
+  private async claim(job: Job): Promise<Job | null> {
+    const sent = await this.host.outbox.markSent(job);
+    if (!sent) this.lost.push(job.key);
+    return sent;
+  }
 
   private async succeeded(job: Job, entity: QboEntity, rec: QboRecord, extra: Partial<WriteResult>, note?: string): Promise<void> {
     const result: WriteResult = { ...writeResultOf(entity, rec), ...extra };

@@ -1,7 +1,8 @@
 /**
  * Access-token upkeep for one connection (qbo.md §2.9, §5; seeds-reliability §3.3): refresh ahead of expiry and once
- * after a 401, one refresh at a time per store key, the rotated refresh token saved BEFORE the new access token is
- * used, and `invalid_grant` → ReconnectNeededError with no retry loop.
+ * after a 401, one refresh at a time per store key (and per realm across the instances sharing a store, through the
+ * store's `exclusive`), the rotated refresh token saved BEFORE the new access token is used, and `invalid_grant` →
+ * ReconnectNeededError with no retry loop.
  */
 import type { Clock } from './clock';
 import { QboError, ReconnectNeededError } from './errors';
@@ -10,6 +11,11 @@ import { toTokenSet, TokenResponse, TokenSet } from './oauth';
 export interface TokenStore {
   load(key: string): Promise<TokenSet | null>;
   save(key: string, tokens: TokenSet): Promise<void>;
+  /**
+   * Runs `fn` while no other caller of `key` runs, in any process sharing the tokens (TokenVault: the
+   * store's mutex, an advisory lock on PostgreSQL). Without it a refresh is single-flight in this process only.
+   */
+  exclusive?<T>(key: string, fn: () => Promise<T>): Promise<T>;
 }
 
 /** For tests and for callers that persist elsewhere. */
@@ -111,8 +117,18 @@ export class TokenManager {
     return t;
   }
 
-  private async doRefresh(staleAccessToken: string): Promise<TokenSet> {
-    // Someone else (another manager on the same store) may have rotated already: use theirs.
+  /**
+   * One refresh across every instance sharing the store: under the realm's lock the stored set is read
+   * again (another instance may have rotated while this one waited: its set is used), else the grant is
+   * made and the rotated refresh token committed before the lock is released and the token used.
+   */
+  private doRefresh(staleAccessToken: string): Promise<TokenSet> {
+    const run = () => this.refreshNow(staleAccessToken);
+    return this.o.store.exclusive ? this.o.store.exclusive(`qbo-token-refresh:${this.o.realmId}`, run) : run();
+  }
+
+  private async refreshNow(staleAccessToken: string): Promise<TokenSet> {
+    // Someone else (another manager on the same store, another instance) may have rotated already: use theirs.
     const stored = await this.o.store.load(this.o.key);
     const skew = this.o.skewMs ?? 300_000;
     if (stored && stored.accessToken !== staleAccessToken && stored.accessTokenExpiresAt - skew > this.o.clock.now()) return stored;

@@ -161,6 +161,7 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
   /** Stops taking up work. Its sessions stay in the store (another instance may carry them on; the service ends them otherwise). */
   async close(): Promise<void> {
     this.closed = true;
+    this.stopStoreEvents();
   }
 
   // ------------------------------------------------------------------ QbwcWorkSource
@@ -209,11 +210,12 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
         await this.failJob(s, step.job, { code: 'invalid-request', message: `Could not build the qbXML request: ${messageOf(err)}` }, {});
         continue;
       }
-      if (step.kind === 'write') {
-        step.job = await this.outbox.markSent(step.job); // awaited before the request leaves
-        s.sent++;
-      } else if (step.kind === 'import' && step.job.state !== 'sent') {
-        step.job = await this.outbox.markSent(step.job);
+      if (step.kind === 'write' || (step.kind === 'import' && step.job.state !== 'sent')) {
+        // Awaited before the request leaves; a lost claim (another instance sends it) skips the job.
+        const claimed = await this.outbox.markSent(step.job, { session: s.ticket });
+        if (!claimed) continue;
+        step.job = claimed;
+        if (step.kind === 'write') s.sent++;
       }
       s.inflight = { ...step, requestID };
       return xml;
@@ -291,7 +293,7 @@ export class DesktopCompany extends BaseCompany implements QbwcWorkSource {
    */
   async endSession(ticket: string, reason: SessionEndReason): Promise<string> {
     const s = await this.sessions.end(ticket);
-    const left = await this.outbox.recoverSent();
+    const left = await this.outbox.recoverSent({ session: ticket });
     let summary = s ? this.summary(s) : 'no session';
     if (left > 0) summary += `, ${left} unanswered (resumed next run)`;
     const event: SessionSummary = { ticket, reason, summary };
