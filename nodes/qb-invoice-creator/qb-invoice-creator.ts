@@ -39,7 +39,12 @@ export = function (RED: NodeAPI): void {
       job: (job: Job) => handler?.onJob(job).then(emit, report),
       matches: ({ kind, appIds }: { kind: 'item' | 'customer'; appIds: string[] }) =>
         handler?.retryWaiting(kind, appIds).then((outs) => outs.forEach(emit), report),
-    }, (company) => (handler = new InvoiceHandler(company, { rule: config.rule })), {
+    }, (company) => {
+      handler = new InvoiceHandler(company, { rule: config.rule });
+      // A job ended by an instance that stopped before logging it: the log catches up (no message is sent again).
+      void handler.reconcile().catch(report);
+      return handler;
+    }, {
       ready: 'qb-invoice-creator.status.ready', failed: 'qb-invoice-creator.status.invalidRule',
     });
 

@@ -106,9 +106,11 @@ export class InvoiceHandler {
       const entry = closed ? await this.log.get(orderId) : previous; // nothing else wrote the entry meanwhile
       return { ...base, status: (entry?.status as InvoiceStatus) ?? 'queued', qbId: entry?.qbId, actions: entry?.actions ?? [], unchanged: true, ...(closed ? { closed } : {}) };
     }
-    await this.log.put(orderId, { status: 'queued', label: orderNumber, actions: [], source: order, attempts: job.attempts });
+    // Another instance may have sent this job version already and logged it: "queued" never hides that.
+    const entry = await this.log.put(orderId, { status: 'queued', label: orderNumber, actions: [], source: order, attempts: job.attempts, jobVersion: job.version }, {}, { ifOlderThan: job.version });
     this.company.kick();
-    return { ...base, status: 'queued', qbId: (job.result as WriteResult | undefined)?.qbId, actions: [], ...(closed ? { closed } : {}) };
+    const status = (entry.status as InvoiceStatus) ?? 'queued';
+    return { ...base, status, qbId: status === 'queued' ? (job.result as WriteResult | undefined)?.qbId : entry.qbId, actions: entry.actions ?? [], ...(closed ? { closed } : {}) };
   }
 
   private async needsAction(order: PackedOrder, actions: InvoiceAction[]): Promise<InvoiceOutcome> {
@@ -129,7 +131,7 @@ export class InvoiceHandler {
     if (job.state === 'complete') {
       const result = job.result as unknown as WriteResult;
       const status: InvoiceStatus = result.updated ? 'updated' : 'created';
-      await this.log.put(orderId, { status, qbId: result.qbId, actions: [], attempts: job.attempts, error: undefined });
+      await this.log.put(orderId, { status, qbId: result.qbId, actions: [], attempts: job.attempts, error: undefined, jobVersion: job.version });
       return { orderId, orderNumber, status, qbId: result.qbId, actions: [] };
     }
     if (job.state === 'error') {
@@ -137,10 +139,27 @@ export class InvoiceHandler {
       const action = job.retryAt
         ? `QuickBooks did not take invoice ${orderNumber}${code !== undefined ? ` (${code})` : ''}: ${job.error?.message ?? 'unknown error'} It is retried automatically at ${job.retryAt}.`
         : `QuickBooks refused invoice ${orderNumber}${code !== undefined ? ` (${code})` : ''}: ${job.error?.message ?? 'unknown error'}`;
-      await this.log.put(orderId, { status: 'needs-action', actions: [action], attempts: job.attempts, error: job.error });
+      await this.log.put(orderId, { status: 'needs-action', actions: [action], attempts: job.attempts, error: job.error, jobVersion: job.version });
       return { orderId, orderNumber, status: 'needs-action', actions: [action] };
     }
     return undefined;
+  }
+
+  /**
+   * Brings "queued" log entries up to their job's end (complete or error) when the instance that ended
+   * the job stopped before it logged it (a crash between QuickBooks' answer and the log write). Run when
+   * the handler starts; returns the outcomes recorded.
+   */
+  async reconcile(): Promise<InvoiceOutcome[]> {
+    const queued = await this.log.list({ status: 'queued' });
+    const out: InvoiceOutcome[] = [];
+    for (const entry of queued) {
+      const job = await this.company.outbox.get(jobKey(entry.sourceId));
+      if (!job || (job.state !== 'complete' && job.state !== 'error') || (entry.jobVersion ?? 0) > job.version) continue;
+      const outcome = await this.onJob(job);
+      if (outcome) out.push(outcome);
+    }
+    return out;
   }
 
   /** Retries every needs-action order waiting for one of these app records (matches changed). */

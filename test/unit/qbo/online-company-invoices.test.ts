@@ -80,4 +80,36 @@ describe('BlueTrace packed orders → QuickBooks Online invoices (InvoiceHandler
     assert.match(entry?.actions[0] ?? '', /^QuickBooks refused invoice SO-2 \(\d+\): /);
     assert.equal(rig.sim.all('Invoice').filter((i) => i.DocNumber === 'SO-2').length, 0);
   });
+  it('never logs "queued" over the end another instance logged first for the same job version', async () => {
+    const log = rig.company.log('invoice');
+    await log.put('so-race', { status: 'created', qbId: '77', actions: [], jobVersion: 2 });
+    const kept = await log.put('so-race', { status: 'queued', actions: [], jobVersion: 2 }, {}, { ifOlderThan: 2 });
+    assert.equal(kept.status, 'created');
+    assert.equal((await log.get('so-race'))?.status, 'created');
+    const older = await log.put('so-race', { status: 'queued', actions: [], jobVersion: 1 }, {}, { ifOlderThan: 1 });
+    assert.equal(older.status, 'created', 'an older version never overwrites');
+    const next = await log.put('so-race', { status: 'queued', actions: [], jobVersion: 3 }, {}, { ifOlderThan: 3 });
+    assert.equal(next.status, 'queued', 'a changed order (a new job version) shows queued again');
+    assert.equal((await log.get('so-race'))?.jobVersion, 3);
+    // a new entry is inserted once; a second writer for the same version decides again and keeps the first
+    const [a, b] = await Promise.all([
+      log.put('so-new', { status: 'created', qbId: '78', actions: [], jobVersion: 1 }),
+      log.put('so-new', { status: 'queued', actions: [], jobVersion: 1 }, {}, { ifOlderThan: 1 }),
+    ]);
+    assert.ok([a.status, b.status].includes('created'));
+    assert.equal((await log.get('so-new'))?.status, 'created');
+  });
+
+  it('brings a "queued" entry up to its complete job when the instance that sent it stopped before logging it', async () => {
+    const log = rig.company.log('invoice');
+    const job = await rig.company.outbox.get('invoice:so-1'); // created, then updated (version 2), above
+    assert.equal(job?.state, 'complete');
+    await log.put('so-1', { status: 'queued', qbId: undefined, jobVersion: job!.version }); // as the stopped instance left it
+    const outcomes = await new InvoiceHandler(rig.company).reconcile();
+    assert.deepEqual(outcomes.map((o) => [o.orderId, o.status]), [['so-1', 'updated']]);
+    const entry = await log.get('so-1');
+    assert.equal(entry?.status, 'updated');
+    assert.equal(entry?.qbId, (job!.result as { qbId: string }).qbId);
+    assert.deepEqual(await new InvoiceHandler(rig.company).reconcile(), [], 'nothing left to bring up');
+  });
 });
