@@ -24,6 +24,7 @@ export interface WorkerCompany {
 
 export interface WorkerConfig {
   dir: string;
+  /** The PostgreSQL store's URL; empty for one instance on nedb (its store folder is the setup's). */
   url: string;
   schema: string;
   secret: string;
@@ -38,7 +39,9 @@ export interface WorkerConfig {
 
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.env.BENCH_WORKER as string) as WorkerConfig;
-  const store = await Store.open(path.join(cfg.dir, `instance-${cfg.index}`), { url: cfg.url, schema: cfg.schema, secret: cfg.secret });
+  const store = cfg.url
+    ? await Store.open(path.join(cfg.dir, `instance-${cfg.index}`), { url: cfg.url, schema: cfg.schema, secret: cfg.secret })
+    : await Store.open(path.join(cfg.dir, 'setup'), { url: '', secret: cfg.secret });
   const windowMs = 60_000 / cfg.dilation;
   const entries = cfg.companies.map((c) => {
     const company = new OnlineCompany({
@@ -65,7 +68,18 @@ async function main(): Promise<void> {
     await e.handler.handle(packedOrder(i));
   }
   process.send?.({ type: 'handled', ms: Date.now() - t0 });
-  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  // The parent asks how many invoice jobs are complete (nedb: only this process can read the store), then says stop.
+  await new Promise<void>((resolve) => {
+    const onMessage = (m: { type?: string }) => {
+      if (m?.type === 'count') {
+        void store.jobs.count({ kind: 'invoice.upsert', state: 'complete' }).then((n) => process.send?.({ type: 'complete', n }));
+        return;
+      }
+      process.off('message', onMessage);
+      resolve();
+    };
+    process.on('message', onMessage);
+  });
   await Promise.all(entries.map((e) => e.company.close()));
   await store.close();
   process.send?.({ type: 'stopped', cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) });

@@ -33,6 +33,7 @@ const BATCH = 30;
 const INTUIT_PER_MINUTE = 40 * BATCH;
 
 interface Outcome {
+  backend: 'nedb' | 'postgres';
   orders: number;
   instances: number;
   companies: number;
@@ -58,6 +59,13 @@ async function pgQuery(sql: string, params: unknown[] = []): Promise<any[]> {
   }
 }
 
+/** The nedb store is the worker's own (one process): it counts its complete invoice jobs. */
+async function askComplete(child: ChildProcess): Promise<number> {
+  const answer = waitFor(child, 'complete');
+  child.send({ type: 'count' });
+  return (await answer).n as number;
+}
+
 function waitFor(child: ChildProcess, type: string): Promise<any> {
   return new Promise((resolve, reject) => {
     const onMessage = (m: any) => {
@@ -72,7 +80,8 @@ function waitFor(child: ChildProcess, type: string): Promise<any> {
   });
 }
 
-async function scenario(orders: number, instances: number, companies: number): Promise<Outcome> {
+async function scenario(orders: number, instances: number, companies: number, backend: 'nedb' | 'postgres' = 'postgres'): Promise<Outcome> {
+  const url = backend === 'postgres' ? PG_URL : '';
   const tmp = tempDir('bench-instances-');
   const schema = `bench_inst_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
   const secret = crypto.randomBytes(24).toString('hex');
@@ -80,7 +89,7 @@ async function scenario(orders: number, instances: number, companies: number): P
   const sims: QboSimulator[] = [];
   const children: ChildProcess[] = [];
   try {
-    const store = await Store.open(path.join(tmp.dir, 'setup'), { url: PG_URL, schema, secret });
+    const store = await Store.open(path.join(tmp.dir, 'setup'), { url, schema, secret });
     const list: WorkerCompany[] = [];
     for (let c = 0; c < companies; c++) {
       const sim = await startQboSimulator({ latencyMs: 0, limits: { perWindow: 500, concurrent: 10, batchPerWindow: 40, windowMs } });
@@ -93,7 +102,7 @@ async function scenario(orders: number, instances: number, companies: number): P
     }
     await store.close();
     for (let index = 0; index < instances; index++) {
-      const cfg: WorkerConfig = { dir: tmp.dir, url: PG_URL, schema, secret, companies: list, orders, instances, index, dilation: DILATION };
+      const cfg: WorkerConfig = { dir: tmp.dir, url, schema, secret, companies: list, orders, instances, index, dilation: DILATION };
       children.push(fork(path.join(__dirname, 'instances-worker.js'), [], { env: { ...process.env, BENCH_WORKER: JSON.stringify(cfg) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     }
     await Promise.all(children.map((c) => waitFor(c, 'ready')));
@@ -105,12 +114,12 @@ async function scenario(orders: number, instances: number, companies: number): P
     let last = -1;
     let lastChange = Date.now();
     for (;;) {
-      const [row] = await pgQuery(`SELECT count(*)::int AS n FROM "${schema}".qb_jobs WHERE kind = 'invoice.upsert' AND state = 'complete'`);
+      const row = { n: backend === 'postgres' ? (await pgQuery(`SELECT count(*)::int AS n FROM "${schema}".qb_jobs WHERE kind = 'invoice.upsert' AND state = 'complete'`))[0].n : await askComplete(children[0]!) };
       if (row.n >= orders) break;
       if (row.n !== last) [last, lastChange] = [row.n, Date.now()];
       if (Date.now() - lastChange > Number(process.env.BENCH_STALL_MS || 120_000)) {
-        const states = await pgQuery(`SELECT state, count(*)::int AS n FROM "${schema}".qb_jobs GROUP BY state`);
-        const errors = await pgQuery(`SELECT DISTINCT doc::jsonb->'error'->>'message' AS m FROM "${schema}".qb_jobs WHERE state = 'error' LIMIT 5`);
+        const states = backend === 'postgres' ? await pgQuery(`SELECT state, count(*)::int AS n FROM "${schema}".qb_jobs GROUP BY state`) : [];
+        const errors = backend === 'postgres' ? await pgQuery(`SELECT DISTINCT doc::jsonb->'error'->>'message' AS m FROM "${schema}".qb_jobs WHERE state = 'error' LIMIT 5`) : [];
         throw new Error(`${orders} orders, ${instances} instance(s), ${companies} companies: no progress at ${row.n}/${orders} complete: ${JSON.stringify(states)}; errors: ${errors.map((e) => e.m).join(' | ')}`);
       }
       await new Promise((r) => setTimeout(r, 50));
@@ -135,13 +144,13 @@ async function scenario(orders: number, instances: number, companies: number): P
       refusedAgain += s.stats.faults['6140'] ?? 0;
     }
     return {
-      orders, instances, companies, ms, invoices, duplicates, refusedAgain, writeCalls, throttled,
+      backend, orders, instances, companies, ms, invoices, duplicates, refusedAgain, writeCalls, throttled,
       workerCpuMs: stopped.reduce((a, m) => a + m.cpuMs, 0), workerPeakRssMb: Math.max(...stopped.map((m) => m.peakRssMb)),
     };
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     await Promise.all(sims.map((s) => s.close()));
-    await pgQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+    if (backend === 'postgres') await pgQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
     tmp.cleanup();
   }
 }
@@ -154,7 +163,10 @@ run(async () => {
     return;
   }
   const rows: Outcome[] = [];
-  for (const orders of ORDER_COUNTS) for (const instances of [1, 2]) rows.push(await scenario(orders, instances, 1));
+  for (const orders of ORDER_COUNTS) {
+    rows.push(await scenario(orders, 1, 1, 'nedb'));
+    for (const instances of [1, 2]) rows.push(await scenario(orders, instances, 1));
+  }
   // (each scenario's figures are printed in the table below)
   const many = Math.max(...ORDER_COUNTS);
   for (const instances of [1, 2]) rows.push(await scenario(many, instances, MANY));
@@ -165,15 +177,16 @@ run(async () => {
     '',
     `time dilation ${DILATION}× (a ${60 / DILATION} s window with Intuit's counts: 500 requests, 40 batch requests, 10 concurrent per company); Intuit's ceiling per company: ${INTUIT_PER_MINUTE.toLocaleString('en-US')} invoices a minute (40 batches × ${BATCH})`,
     '',
-    '| orders | instances | companies | wall s | invoices / Intuit minute | per company | share of the ceiling | invoices | duplicates | sent twice (6140) | write calls | 429s | instances\' CPU s | peak RSS MB (largest instance) |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| store | orders | instances | companies | wall s | invoices / Intuit minute | per company | share of the ceiling | invoices | duplicates | sent twice (6140) | write calls | 429s | instances\' CPU s | peak RSS MB (largest instance) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
     const pm = perMinute(r);
-    lines.push(`| ${r.orders.toLocaleString('en-US')} | ${r.instances} | ${r.companies} | ${(r.ms / 1000).toFixed(1)} | ${Math.round(pm).toLocaleString('en-US')} | ${Math.round(pm / r.companies).toLocaleString('en-US')} | ${((pm / r.companies / INTUIT_PER_MINUTE) * 100).toFixed(0)}% | ${r.invoices.toLocaleString('en-US')} | ${r.duplicates} | ${r.refusedAgain} | ${r.writeCalls} | ${r.throttled} | ${(r.workerCpuMs / 1000).toFixed(1)} | ${r.workerPeakRssMb} |`);
+    lines.push(`| ${r.backend === 'postgres' ? 'PostgreSQL' : 'nedb'} | ${r.orders.toLocaleString('en-US')} | ${r.instances} | ${r.companies} | ${(r.ms / 1000).toFixed(1)} | ${Math.round(pm).toLocaleString('en-US')} | ${Math.round(pm / r.companies).toLocaleString('en-US')} | ${((pm / r.companies / INTUIT_PER_MINUTE) * 100).toFixed(0)}% | ${r.invoices.toLocaleString('en-US')} | ${r.duplicates} | ${r.refusedAgain} | ${r.writeCalls} | ${r.throttled} | ${(r.workerCpuMs / 1000).toFixed(1)} | ${r.workerPeakRssMb} |`);
   }
-  const find = (orders: number, instances: number, companies: number) => rows.find((r) => r.orders === orders && r.instances === instances && r.companies === companies) as Outcome;
+  const find = (orders: number, instances: number, companies: number) => rows.find((r) => r.backend === 'postgres' && r.orders === orders && r.instances === instances && r.companies === companies) as Outcome;
   lines.push('');
+  for (const orders of ORDER_COUNTS) lines.push(`ratio PostgreSQL / nedb, one instance, ${orders.toLocaleString('en-US')} orders (wall time): ${(find(orders, 1, 1).ms / (rows.find((r) => r.backend === 'nedb' && r.orders === orders) as Outcome).ms).toFixed(2)}×`);
   for (const orders of ORDER_COUNTS) lines.push(`ratio 2 instances / 1 instance, ${orders.toLocaleString('en-US')} orders, one company (throughput): ${(find(orders, 1, 1).ms / find(orders, 2, 1).ms).toFixed(2)}×`);
   lines.push(`ratio 2 instances / 1 instance, ${many.toLocaleString('en-US')} orders over ${MANY} companies (throughput): ${(find(many, 1, MANY).ms / find(many, 2, MANY).ms).toFixed(2)}×`);
   lines.push(`ratio ${MANY} companies / 1 company, ${many.toLocaleString('en-US')} orders, 2 instances (throughput): ${(find(many, 2, 1).ms / find(many, 2, MANY).ms).toFixed(2)}×`);
