@@ -410,11 +410,13 @@ export class Outbox {
    * start-up (a new company object: nothing of its own is in flight) and at a Web Connector session's
    * start and end; a periodic check passes `own: false`, as this instance may be sending them. A live
    * instance's jobs are never taken, except those sent in the ended Web Connector `session` (its
-   * answers can no longer come). Returns how many were taken.
+   * answers can no longer come). `keys` limits it to those jobs and `reason` says why in their history
+   * (a send that stopped on an error before it recorded what QuickBooks did). Returns how many were taken.
    */
-  async recoverSent(options: { own?: boolean; session?: string } = {}): Promise<number> {
+  async recoverSent(options: { own?: boolean; session?: string; keys?: string[]; reason?: string } = {}): Promise<number> {
     const me = this.store.instance.id;
-    const sent = (await this.store.jobs.find({ company: this.company, state: 'sent' })) as Job[];
+    const query = options.keys ? { _id: { $in: options.keys.map((k) => this.id(k)) }, state: 'sent' } : { company: this.company, state: 'sent' };
+    const sent = (await this.store.jobs.find(query)) as Job[];
     const others = sent.map((j) => j.sentBy).filter((id): id is string => !!id && id !== me);
     const alive = await this.store.instance.alive(others);
     let n = 0;
@@ -422,7 +424,8 @@ export class Outbox {
       const by = job.sentBy;
       const ended = options.session !== undefined && job.sentIn === options.session;
       if (!ended && (by === me ? options.own === false : by !== undefined && alive.has(by))) continue;
-      const note = !by || by === me ? 'outcome unknown; will look up before re-sending'
+      const note = options.reason && by === me ? `${options.reason}; outcome unknown, will look up before re-sending`
+        : !by || by === me ? 'outcome unknown; will look up before re-sending'
         : alive.has(by) ? `sent by instance ${by} in a Web Connector session that ended without its answer; will look up before re-sending`
         : `instance ${by} stopped answering; will look up before re-sending`;
       const r = await this.change(job, (cur) => (cur.state === 'sent' && cur.sentBy === by ? { changes: { state: 'approved', uncertain: true }, note } : null));

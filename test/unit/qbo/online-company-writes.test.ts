@@ -51,6 +51,33 @@ describe('OnlineCompany writes: exactly once, updates, errors', () => {
     }
   });
 
+  it('puts jobs back as uncertain when sending stops on an error after QuickBooks took them, and completes them once by their look-up', async () => {
+    const docs = [doc(), doc(), doc()];
+    for (const d of docs) await rig.write(`invoice:${d}`, 'invoice.upsert', invoicePayload(d, customerId, itemId));
+    const mirror = rig.company.mirror;
+    const upsert = mirror.upsert.bind(mirror);
+    let broken = true;
+    mirror.upsert = async (...args: Parameters<typeof upsert>) => {
+      if (broken) {
+        broken = false;
+        throw new Error('the store did not answer');
+      }
+      return upsert(...args);
+    };
+    try {
+      await rig.send();
+      const after = await Promise.all(docs.map((d) => rig.job(`invoice:${d}`)));
+      assert.ok(after.every((j) => j.state !== 'sent'), `no job stays sent while this instance lives: ${after.map((j) => j.state)}`);
+      const putBack = after.filter((j) => j.history.some((h) => /sending stopped: the store did not answer; outcome unknown, will look up before re-sending/.test(h.note ?? '')));
+      assert.ok(putBack.length >= 1, 'the unsettled jobs say why they went back');
+      await rig.send();
+    } finally {
+      mirror.upsert = upsert;
+    }
+    assert.equal(invoicesNamed(docs).length, 3, 'each invoice once');
+    for (const d of docs) assert.equal((await rig.job(`invoice:${d}`)).state, 'complete');
+  });
+
   it('creates each invoice exactly once through server errors and retries', async () => {
     const docs = [doc(), doc()];
     for (const d of docs) await rig.write(`invoice:${d}`, 'invoice.upsert', invoicePayload(d, customerId, itemId));

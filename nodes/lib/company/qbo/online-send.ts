@@ -113,13 +113,18 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
   const worker = async () => {
     while (next < items.length) await work(items[next++]);
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  // Every worker ends before an error is passed on: nothing is still in flight when the caller reacts to it.
+  const settled = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 export class OnlineSender {
   private stopped = false;
   private retry = false;
   private lost: string[] = [];
+  /** Keys of the jobs this send claimed (marked sent), for the put-back when it stops on an error. */
+  private claimed: string[] = [];
   /** Payment method Ids by lower-cased name, for one send ("" when QuickBooks has none of that name). */
   private methods = new Map<string, string>();
 
@@ -136,7 +141,19 @@ export class OnlineSender {
     this.stopped = false;
     this.retry = false;
     this.lost = [];
+    this.claimed = [];
     this.methods = new Map();
+    try {
+      return await this.sendKind(kind, jobs, holdBack);
+    } catch (err) {
+      // Stopped on an error (the store, a bug) with jobs claimed: those not settled go back as uncertain
+      // at once, looked up before any re-send, instead of staying `sent` while this instance lives.
+      await this.host.outbox.recoverSent({ keys: this.claimed, reason: `sending stopped: ${messageOf(err)}` }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async sendKind(kind: string, jobs: Job[], holdBack?: (jobs: Job[]) => boolean): Promise<GroupResult> {
     let deferred = 0;
     if (isImportKind(kind)) {
       for (const job of jobs) {
@@ -405,6 +422,7 @@ export class OnlineSender {
   private async claim(job: Job): Promise<Job | null> {
     const sent = await this.host.outbox.markSent(job);
     if (!sent) this.lost.push(job.key);
+    else this.claimed.push(job.key);
     return sent;
   }
 
