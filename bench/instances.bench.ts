@@ -120,6 +120,9 @@ async function scenario(orders: number, instances: number, companies: number, ba
       if (Date.now() - lastChange > Number(process.env.BENCH_STALL_MS || 120_000)) {
         const states = backend === 'postgres' ? await pgQuery(`SELECT state, count(*)::int AS n FROM "${schema}".qb_jobs GROUP BY state`) : [];
         const errors = backend === 'postgres' ? await pgQuery(`SELECT DISTINCT doc::jsonb->'error'->>'message' AS m FROM "${schema}".qb_jobs WHERE state = 'error' LIMIT 5`) : [];
+        // BENCH_DEBUG=1: the simulators' figures and a few unfinished jobs, to see where it stopped
+        if (process.env.BENCH_DEBUG) for (const [i, sim] of sims.entries()) console.error(`simulator ${i}`, JSON.stringify(sim.stats));
+        if (process.env.BENCH_DEBUG && backend === 'postgres') console.error(JSON.stringify(await pgQuery(`SELECT doc::jsonb - 'payload' AS d FROM "${schema}".qb_jobs WHERE state NOT IN ('complete') LIMIT 3`), null, 1));
         throw new Error(`${orders} orders, ${instances} instance(s), ${companies} companies: no progress at ${row.n}/${orders} complete: ${JSON.stringify(states)}; errors: ${errors.map((e) => e.m).join(' | ')}`);
       }
       await new Promise((r) => setTimeout(r, 50));
