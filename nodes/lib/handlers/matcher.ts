@@ -89,9 +89,22 @@ export class MatcherHandler {
     }
   }
 
-  /** Re-matches after the mirror changed (a sync, or a record QuickBooks just created). */
+  /**
+   * Re-matches after the mirror changed (a sync, or a record QuickBooks just created). The outcomes go
+   * to "create missing" a page at a time and are not kept: the report holds the counts and the changes.
+   */
   async rematch(): Promise<MatchReport> {
-    return this.finish(await this.matcher.rematch());
+    const created: MatchReport = { matched: 0, issues: 0, byIssue: {}, outcomes: [], changed: [] };
+    const report = await this.matcher.rematch(undefined, {
+      each: async (outcomes) => {
+        if (this.options.createMissing) for (const o of outcomes) await this.createFor(o, created);
+      },
+    });
+    if (this.options.createMissing) this.company.kick();
+    const seen = new Set(report.changed);
+    for (const id of created.changed) if (!seen.has(id)) report.changed.push(id);
+    this.company.matchesChanged(this.options.kind, report.changed);
+    return report;
   }
 
   /** A job of this kind finished (a created record): the mirror has it, so match again. */

@@ -5,7 +5,7 @@ import { registerPrivateDir } from '../errors';
 import { acquireLock } from './lock';
 import { describeFindings, quarantineCorruptLines, readQuarantine, type QuarantineFinding } from './quarantine';
 import type { Collection } from './collection';
-import { createPool, migrate, PgCollection, PgSegments, type PgPool } from './postgres';
+import { createPool, migrate, PgCollection, PgSegments, schemaIdent, type PgPool } from './postgres';
 import { SecretBox } from './secrets';
 import { DiskSegments, type SegmentStore } from './segments';
 
@@ -44,6 +44,12 @@ export interface StoreOptions {
   url?: string;
   /** The PostgreSQL schema of its tables; default `QB_STORE_SCHEMA`, else `public`. */
   schema?: string;
+}
+
+/** A PostgreSQL store's pool and its schema (as a quoted SQL identifier). */
+export interface PgAccess {
+  pool: PgPool;
+  schema: string;
 }
 
 /** The backend-specific part of a store: how it flushes and closes. */
@@ -88,6 +94,11 @@ export class Store {
     private readonly quarantine: QuarantineReport[],
     /** The mirror's segment payloads (files beside nedb, a table on PostgreSQL). */
     readonly segments: SegmentStore,
+    /**
+     * On PostgreSQL, the pool and schema, for the parts that keep their own tables (the mirror's records
+     * and the match keys: mirror/table-mirror.ts, matching/table-book.ts); undefined on nedb.
+     */
+    readonly sql?: PgAccess,
   ) {
     this.secrets = secrets;
   }
@@ -159,7 +170,7 @@ export class Store {
     const collections = {} as Record<CollectionName, Collection>;
     for (const name of COLLECTIONS) collections[name] = new PgCollection(pool, schema, name);
     const backend: Backend = { kind: 'postgres', flush: async () => undefined, close: () => pool.end() };
-    return new Store(dir, collections, backend, SecretBox.forStore(dir, options.secret), [], new PgSegments(pool, schema));
+    return new Store(dir, collections, backend, SecretBox.forStore(dir, options.secret), [], new PgSegments(pool, schema), { pool, schema: schemaIdent(schema) });
   }
 
   get mirror(): Collection { return this.collection('mirror'); }
