@@ -112,6 +112,7 @@ export class TableBook {
          ON CONFLICT (_id) DO UPDATE SET ${cols.slice(1).map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`,
         cols.map((_, col) => rows.map((r) => r[col])),
       );
+      await this.sql.stats.wrote(this.table, rows.length);
     }
   }
 

@@ -143,6 +143,7 @@ export class TableMirror {
          ON CONFLICT (company, entity, rule, id) DO NOTHING`,
         [this.company, entity, key.id, records.map((r) => r.id), hashes],
       );
+      await this.sql.stats.wrote(this.keys, records.length);
       done += records.length;
       if (rows.length < TABLE_PAGE) return done;
     }
@@ -164,12 +165,14 @@ export class TableMirror {
        ON CONFLICT (company, entity, id) DO UPDATE SET active = EXCLUDED.active, rec = EXCLUDED.rec`,
       [this.company, entity, ids, page.map((r) => r.active !== false), page.map((r) => JSON.stringify(r))],
     );
+    await this.sql.stats.wrote(this.records, page.length);
     if (existing) await client.query(`DELETE FROM ${this.keys} WHERE company = $1 AND entity = $2 AND id = ANY($3::text[])`, [this.company, entity, ids]);
     for (const k of keys) {
       await client.query(
         `INSERT INTO ${this.keys} (company, entity, rule, id, key_hash) SELECT $1, $2, $3, * FROM unnest($4::text[], $5::text[])`,
         [this.company, entity, k.rule, ids, k.hashes],
       );
+      await this.sql.stats.wrote(this.keys, ids.length);
     }
   }
 }

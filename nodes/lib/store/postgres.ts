@@ -135,6 +135,31 @@ export function collectionColumns(name: string): string[] {
   return [...COLUMNS, ...Object.keys(EXTRA_COLUMNS[name] ?? {})];
 }
 
+/**
+ * Keeps the planner's statistics of tables that grow fast (the mirror's records and keys, the matches)
+ * close to their size: after a process wrote more rows than a fifth of what the last ANALYZE counted
+ * (and at least 2,000), it runs ANALYZE, so the index look-ups of matching are planned as such instead
+ * of as scans of tables the planner still believes empty (autovacuum analyzes too, but only a minute
+ * or more later).
+ */
+export class TableStats {
+  private readonly pending = new Map<string, { rows: number; size: number }>();
+
+  constructor(private readonly pool: PgPool) {}
+
+  /** `rows` rows of `table` were written; analyzes it when they are many for its known size. */
+  async wrote(table: string, rows: number): Promise<void> {
+    const t = this.pending.get(table) ?? { rows: 0, size: 0 };
+    t.rows += rows;
+    this.pending.set(table, t);
+    if (t.rows < Math.max(2_000, t.size / 5)) return;
+    t.rows = 0;
+    await this.pool.query(`ANALYZE ${table}`);
+    const { rows: found } = await this.pool.query(`SELECT reltuples::bigint AS n FROM pg_class WHERE oid = $1::regclass`, [table]);
+    t.size = Math.max(0, Number(found[0]?.n ?? 0));
+  }
+}
+
 /** The document's text as the collections store it (nedb's serialisation) and back. */
 export function serializeDoc(doc: Doc): string {
   return model.serialize(doc);

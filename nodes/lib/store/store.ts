@@ -5,7 +5,7 @@ import { registerPrivateDir } from '../errors';
 import { acquireLock } from './lock';
 import { describeFindings, quarantineCorruptLines, readQuarantine, type QuarantineFinding } from './quarantine';
 import type { Collection } from './collection';
-import { createPool, migrate, PgCollection, PgSegments, schemaIdent, type PgPool } from './postgres';
+import { createPool, migrate, PgCollection, PgSegments, schemaIdent, TableStats, type PgPool } from './postgres';
 import { SecretBox } from './secrets';
 import { DiskSegments, type SegmentStore } from './segments';
 
@@ -50,6 +50,8 @@ export interface StoreOptions {
 export interface PgAccess {
   pool: PgPool;
   schema: string;
+  /** One per store: when the tables that grow fast are analyzed. */
+  stats: TableStats;
 }
 
 /** The backend-specific part of a store: how it flushes and closes. */
@@ -170,7 +172,7 @@ export class Store {
     const collections = {} as Record<CollectionName, Collection>;
     for (const name of COLLECTIONS) collections[name] = new PgCollection(pool, schema, name);
     const backend: Backend = { kind: 'postgres', flush: async () => undefined, close: () => pool.end() };
-    return new Store(dir, collections, backend, SecretBox.forStore(dir, options.secret), [], new PgSegments(pool, schema), { pool, schema: schemaIdent(schema) });
+    return new Store(dir, collections, backend, SecretBox.forStore(dir, options.secret), [], new PgSegments(pool, schema), { pool, schema: schemaIdent(schema), stats: new TableStats(pool) });
   }
 
   get mirror(): Collection { return this.collection('mirror'); }
