@@ -7,7 +7,8 @@
  *
  * Target on PostgreSQL: peak RSS flat in N, under 300 MB at 1,000,000.
  *
- * Env: QB_BENCH_SCALE_MAX (largest N, default 1,000,000); QB_BENCH_PG_URL (else QB_TEST_PG_URL, else the
+ * Env: QB_BENCH_SCALE_MAX (largest N, default 1,000,000); QB_BENCH_SCALE_CASES (e.g. `matching`,
+ * `import`, `postgres`: only the cases naming one of these words); QB_BENCH_PG_URL (else QB_TEST_PG_URL, else the
  * test database); QB_BENCH_NEDB_MAX_MB (a nedb case is stopped past this RSS, default 2,048) and
  * QB_BENCH_CASE_MAX_S (any case is stopped past this time, default 600): a stopped case prints what it
  * reached instead of a figure.
@@ -32,6 +33,7 @@ const PG_URL = process.env.QB_BENCH_PG_URL || process.env.QB_TEST_PG_URL || 'pos
 const NEDB_MAX_MB = Number(process.env.QB_BENCH_NEDB_MAX_MB || 2_048);
 const CASE_MAX_S = Number(process.env.QB_BENCH_CASE_MAX_S || 600);
 const PAGE = 1_000;
+const ONLY = (process.env.QB_BENCH_SCALE_CASES || '').split(/[\s,]+/).filter(Boolean);
 
 type Backend = 'nedb' | 'postgres';
 type Case = 'import' | 'matching';
@@ -203,6 +205,7 @@ async function main(): Promise<void> {
   const rows: Array<{ spec: CaseSpec; result?: CaseResult; note?: string }> = [];
   for (const kind of ['import', 'matching'] as const) {
     for (const backend of ['nedb', 'postgres'] as const) {
+      if (ONLY.length && !ONLY.some((w) => w === kind || w === backend)) continue;
       let skipRest: string | undefined;
       for (const n of sizes) {
         const spec = { kind, backend, n };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Store } from '../store';
-import { TABLE_PAGE, TableMirror, type MirrorKey } from './table-mirror';
+import { TABLE_PAGE, TableMirror, type MirrorKey, type MirrorReplacement } from './table-mirror';
 
 /** One QuickBooks list record as the mirror keeps it: the fields matching and mapping need. */
 export interface MirrorRecord {
@@ -227,6 +227,22 @@ export class Mirror {
     list.records = new Map(records.map((r) => [r.id, r]));
     await this.snapshot(entity, list);
     await this.markSynced(entity, cursor, list.records.size);
+  }
+
+  /**
+   * Replaces a whole list whose records arrive a page at a time (a full load): on PostgreSQL each page
+   * is written as it comes in one transaction, committed by `commit` (readers see the old list until
+   * then; `abort` keeps it); in memory the pages are gathered and `commit` is `replace`. `commit` does
+   * not mark the list synced: `upsert(entity, [], cursor)` does.
+   */
+  async replacing(entity: string): Promise<MirrorReplacement> {
+    if (this.table) return (await this.tableFor(entity)).replacing(entity);
+    const gathered: MirrorRecord[] = [];
+    return {
+      add: async (records) => void gathered.push(...records),
+      commit: () => this.replace(entity, gathered),
+      abort: async () => void (gathered.length = 0),
+    };
   }
 
   /**

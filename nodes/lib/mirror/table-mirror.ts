@@ -4,6 +4,13 @@ import type { PgAccess } from '../store/store';
 import { inTransaction, keyHash, type PgClient } from '../store/postgres';
 import type { MirrorRecord } from './mirror';
 
+/** A list being replaced a page at a time (Mirror.replacing). */
+export interface MirrorReplacement {
+  add(records: MirrorRecord[]): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
 /** Records per read page and per written statement. */
 export const TABLE_PAGE = 1_000;
 
@@ -103,6 +110,55 @@ export class TableMirror {
     });
   }
 
+  /**
+   * A replace that arrives a page at a time (a full load): one transaction on a connection of its own,
+   * the list emptied first and each page written as it comes, so memory holds one page and readers see
+   * the old list until `commit`. `abort` (or a failed write) rolls it back and keeps the old list.
+   */
+  async replacing(entity: string): Promise<MirrorReplacement> {
+    const client = await this.sql.pool.connect();
+    let open = true;
+    let written = 0;
+    const end = async (sql: 'COMMIT' | 'ROLLBACK') => {
+      if (!open) return;
+      open = false;
+      try {
+        await client.query(sql);
+        client.release();
+      } catch (err) {
+        client.release(err as Error);
+        throw err;
+      }
+    };
+    try {
+      await client.query('BEGIN');
+      await client.query(`DELETE FROM ${this.records} WHERE company = $1 AND entity = $2`, [this.company, entity]);
+    } catch (err) {
+      open = false;
+      client.release(err as Error);
+      throw err;
+    }
+    return {
+      add: async (records) => {
+        const page = latest(records);
+        if (page.length === 0) return;
+        try {
+          await this.write(client, entity, page, await this.keysOf(entity, page), true, false);
+          written += page.length;
+        } catch (err) {
+          await end('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      },
+      commit: async () => {
+        await end('COMMIT');
+        await this.sql.stats.wrote(this.records, written);
+        await this.sql.stats.wrote(this.keys, written);
+      },
+      abort: () => end('ROLLBACK'),
+    };
+  }
+
   /** Writes a page of records (a record given twice counts once, with its last version): one transaction. */
   async upsert(entity: string, records: MirrorRecord[]): Promise<void> {
     const page = latest(records);
@@ -157,7 +213,7 @@ export class TableMirror {
   }
 
   /** Inserts or updates the records (their place kept when they exist) and replaces their key rows. */
-  private async write(client: PgClient, entity: string, page: MirrorRecord[], keys: Array<{ rule: string; hashes: string[] }>, existing: boolean): Promise<void> {
+  private async write(client: PgClient, entity: string, page: MirrorRecord[], keys: Array<{ rule: string; hashes: string[] }>, existing: boolean, analyze = true): Promise<void> {
     const ids = page.map((r) => r.id);
     await client.query(
       `INSERT INTO ${this.records} (company, entity, id, seq, active, rec)
@@ -165,14 +221,14 @@ export class TableMirror {
        ON CONFLICT (company, entity, id) DO UPDATE SET active = EXCLUDED.active, rec = EXCLUDED.rec`,
       [this.company, entity, ids, page.map((r) => r.active !== false), page.map((r) => JSON.stringify(r))],
     );
-    await this.sql.stats.wrote(this.records, page.length);
+    if (analyze) await this.sql.stats.wrote(this.records, page.length);
     if (existing) await client.query(`DELETE FROM ${this.keys} WHERE company = $1 AND entity = $2 AND id = ANY($3::text[])`, [this.company, entity, ids]);
     for (const k of keys) {
       await client.query(
         `INSERT INTO ${this.keys} (company, entity, rule, id, key_hash) SELECT $1, $2, $3, * FROM unnest($4::text[], $5::text[])`,
         [this.company, entity, k.rule, ids, k.hashes],
       );
-      await this.sql.stats.wrote(this.keys, ids.length);
+      if (analyze) await this.sql.stats.wrote(this.keys, ids.length);
     }
   }
 }
