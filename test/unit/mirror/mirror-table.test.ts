@@ -76,6 +76,27 @@ describe(`Mirror (${testBackend()})`, () => {
     await store.close();
   });
 
+  it('a replace a page at a time: the old list until commit, the new one after; abort keeps the old', async () => {
+    const store = await fresh();
+    const mirror = new Mirror(store, 'c1');
+    await mirror.upsert('items', [rec(1), rec(2)], 'cur-1');
+    const writer = await mirror.replacing('items');
+    await writer.add([rec(5), rec(3)]);
+    await writer.add([rec(4), rec(3, { name: 'three, again' })]);
+    assert.deepEqual((await mirror.list('items')).map((r) => r.id), ['L1', 'L2'], 'readers see the old list meanwhile');
+    await writer.commit();
+    const read = await mirror.list('items');
+    assert.deepEqual(read.map((r) => r.id), ['L5', 'L3', 'L4'], 'in the order first received');
+    assert.equal(read[1]!.name, 'three, again', 'a record on two pages counts once, with its last version');
+    await mirror.upsert('items', [], 'cur-2');
+    assert.deepEqual(await mirror.age('items').then((a) => [a.cursor, a.count]), ['cur-2', 3]);
+    const aborted = await mirror.replacing('items');
+    await aborted.add([rec(9)]);
+    await aborted.abort();
+    assert.deepEqual((await mirror.list('items')).map((r) => r.id), ['L5', 'L3', 'L4'], 'an aborted replace changes nothing');
+    await store.close();
+  });
+
   if (testBackend() === 'postgres') {
     const keyRows = async (store: { dir: string }, rule: string) =>
       (await pgQuery(`SELECT id, key_hash FROM "${testSchema(path.basename(store.dir))}".qb_mirror_keys WHERE rule = $1 ORDER BY id`, [rule])).map((r) => [r.id, r.key_hash]);
