@@ -40,9 +40,13 @@ export function keyOf(rule: Rule, record: unknown): string | Promise<string> {
 /** How the QuickBooks side is keyed: a key rule on each mirror record's fields, or a function of the record. */
 export type QbKey = Rule | ((record: MirrorRecord) => string);
 
-/** `rematch`'s options: `each` receives the reported outcomes a page at a time instead of the report holding them. */
+/**
+ * `rematch`'s options: `each` receives the reported outcomes and the app ids whose outcome changed a
+ * page at a time, instead of the report holding them (its `outcomes` and `changed` are then empty), so
+ * a re-match of a million records holds one page of them.
+ */
 export interface RematchOptions {
-  each?: (outcomes: MatchReport['outcomes']) => Promise<void>;
+  each?: (outcomes: MatchReport['outcomes'], changed: string[]) => Promise<void>;
 }
 
 /**
@@ -124,8 +128,8 @@ export class Matcher {
     const wanted = only ? outcomes.filter((o) => only.has(o.appId)) : outcomes;
     const reported = await this.docsFor(wanted);
     if (options.each) {
-      await options.each(reported);
-      return { ...summary, changed, outcomes: [] };
+      await options.each(reported, changed);
+      return { ...summary, changed: [], outcomes: [] };
     }
     return { ...summary, changed, outcomes: reported };
   }
@@ -142,12 +146,15 @@ export class Matcher {
     const kept: MatchReport['outcomes'] = [];
     for await (const docs of this.book.pages(where)) {
       const outcomes = await table.outcomes(docs, this.entity, this.mirrorKey.id);
-      changed.push(...(await this.book.saveWith(new Map(docs.map((d) => [d.appId, d])), outcomes)));
+      const pageChanged = await this.book.saveWith(new Map(docs.map((d) => [d.appId, d])), outcomes);
       const wanted = only ? outcomes.filter((o) => only.has(o.appId)) : outcomes;
-      if (wanted.length === 0) continue;
-      const reported = await this.docsFor(wanted);
-      if (options.each) await options.each(reported);
-      else kept.push(...reported);
+      const reported = wanted.length ? await this.docsFor(wanted) : [];
+      if (options.each) {
+        if (reported.length || pageChanged.length) await options.each(reported, pageChanged);
+        continue;
+      }
+      changed.push(...pageChanged);
+      kept.push(...reported);
     }
     // The outcomes asked about in the order asked (the order the in-memory book gives them in).
     if (only) {
