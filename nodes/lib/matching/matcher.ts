@@ -141,7 +141,8 @@ export class Matcher {
    */
   private async rematchTables(only: Set<string> | undefined, where?: { appIds: string[]; keys: string[] }, options: RematchOptions = {}): Promise<MatchReport> {
     const table = this.book.table as TableBook;
-    await this.mirror.ensureKeys(this.entity, this.mirrorKey);
+    // A full re-match (a Re-sync, a sync) scans for missing keys; an ingest trusts an earlier scan.
+    await this.mirror.ensureKeys(this.entity, this.mirrorKey, where === undefined);
     const changed: string[] = [];
     const kept: MatchReport['outcomes'] = [];
     for await (const docs of this.book.pages(where)) {

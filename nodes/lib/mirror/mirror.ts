@@ -156,10 +156,13 @@ export class Mirror {
     this.table?.keyBy(entity, key);
   }
 
-  /** Computes the missing keys of a list under `key` (PostgreSQL; nothing to do in memory). */
-  async ensureKeys(entity: string, key: MirrorKey): Promise<number> {
+  /**
+   * Computes the missing keys of a list under `key` (PostgreSQL; nothing to do in memory). A scan that
+   * found them complete is not repeated unless `rescan` or after `invalidate` (table-mirror.ts).
+   */
+  async ensureKeys(entity: string, key: MirrorKey, rescan = false): Promise<number> {
     if (!this.table) return 0;
-    return (await this.tableFor(entity)).ensureKeys(entity, key);
+    return (await this.tableFor(entity)).ensureKeys(entity, key, rescan);
   }
 
   /** A list's records, `size` at a time, in the order they were first written: never the whole list at once on PostgreSQL. */
@@ -295,6 +298,7 @@ export class Mirror {
 
   /** Forgets the in-memory copy (e.g. after another process-level change); the store stays. Nothing is cached on PostgreSQL. */
   invalidate(entity?: string): void {
+    this.table?.forget(entity);
     if (entity) {
       this.lists.delete(entity);
       this.loading.delete(entity);

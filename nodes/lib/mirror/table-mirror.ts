@@ -44,6 +44,8 @@ export class TableMirror {
   private readonly seq: string;
   private readonly sql: PgAccess;
   private readonly rules = new Map<string, Map<string, MirrorKey>>();
+  /** Lists and rules (`entity\u0000rule`) whose keys a scan found complete; this process's writes keep them so. */
+  private readonly keyed = new Set<string>();
 
   constructor(
     store: Store,
@@ -175,10 +177,14 @@ export class TableMirror {
 
   /**
    * Computes the keys of `key` that are missing (records written before the rule was registered, or by
-   * a process that does not know it), a page at a time in the records' order. Returns how many it computed.
+   * a process that does not know it), a page at a time in the records' order. Returns how many it
+   * computed. Once a scan found them complete, later calls skip the scan (this process keys what it
+   * writes) unless `rescan`, or until `forget` (the list changed elsewhere).
    */
-  async ensureKeys(entity: string, key: MirrorKey): Promise<number> {
+  async ensureKeys(entity: string, key: MirrorKey, rescan = false): Promise<number> {
     this.keyBy(entity, key);
+    const mark = `${entity}\u0000${key.id}`;
+    if (!rescan && this.keyed.has(mark)) return 0;
     let after = -1;
     let done = 0;
     for (;;) {
@@ -188,7 +194,10 @@ export class TableMirror {
          ORDER BY r.seq LIMIT $5`,
         [this.company, entity, after, key.id, TABLE_PAGE],
       );
-      if (rows.length === 0) return done;
+      if (rows.length === 0) {
+        this.keyed.add(mark);
+        return done;
+      }
       after = Number(rows[rows.length - 1].seq);
       const records = rows.map((r) => JSON.parse(r.rec as string) as MirrorRecord);
       const hashes = await hashesOf(key, records);
@@ -201,8 +210,17 @@ export class TableMirror {
       );
       await this.sql.stats.wrote(this.keys, records.length);
       done += records.length;
-      if (rows.length < TABLE_PAGE) return done;
+      if (rows.length < TABLE_PAGE) {
+        this.keyed.add(mark);
+        return done;
+      }
     }
+  }
+
+  /** The list may have been written by another process: the next `ensureKeys` scans again. */
+  forget(entity?: string): void {
+    if (entity === undefined) this.keyed.clear();
+    else for (const mark of this.keyed) if (mark.startsWith(`${entity}\u0000`)) this.keyed.delete(mark);
   }
 
   /** The keys of every registered rule of the list, for these records. */

@@ -124,7 +124,11 @@ describe(`Mirror (${testBackend()})`, () => {
       assert.equal(await reader.ensureKeys('customers', byEmail), 2_500);
       assert.equal((await keyRows(store, 'by-email')).length, 2_500);
       await writer.upsert('customers', [rec(7, { data: { Email: 'changed@example.com' } })]);
-      assert.equal(await reader.ensureKeys('customers', byEmail), 1, 'only the record written again');
+      assert.equal(await reader.ensureKeys('customers', byEmail), 0, 'a list found complete is not scanned again');
+      assert.equal(await reader.ensureKeys('customers', byEmail, true), 1, 'unless asked to (a full re-match): only the record written again');
+      await writer.upsert('customers', [rec(8, { data: { Email: 'eight@example.com' } })]);
+      reader.invalidate('customers'); // the list changed elsewhere
+      assert.equal(await reader.ensureKeys('customers', byEmail), 1, 'or after invalidate');
       assert.deepEqual((await keyRows(store, 'by-email')).find(([id]) => id === 'L7'), ['L7', keyHash('changed@example.com')]);
       // An edited rule is another rule: its keys are computed afresh, the old rule's stay its own.
       const edited: MirrorKey = { id: keyId({ source: 'Email & "x"' }), keyOf: (r) => `${String(r.data.Email)}x` };
