@@ -1,6 +1,7 @@
 import type { Store } from '../store';
 import type { PgAccess } from '../store/store';
 import { collectionColumns, collectionRow, deserializeDoc, keyHash } from '../store/postgres';
+import { possibleIds } from '../mirror/table-mirror';
 import type { MatchDoc } from './book';
 import type { IssueCode, MatchKind } from './issues';
 import { decide, type MatchOutcome } from './join';
@@ -89,7 +90,7 @@ export class TableBook {
   /** The documents of these app ids, by app id. */
   async getMany(appIds: Iterable<string>): Promise<Map<string, MatchDoc>> {
     await this.ready();
-    const ids = [...new Set(appIds)].map((a) => this.id(a));
+    const ids = possibleIds([...appIds].map((a) => this.id(a)));
     const out = new Map<string, MatchDoc>();
     for (let i = 0; i < ids.length; i += BOOK_PAGE) {
       const { rows } = await this.sql.pool.query(`SELECT doc::text AS d FROM ${this.table} WHERE _id = ANY($1::text[])`, [ids.slice(i, i + BOOK_PAGE)]);
@@ -142,7 +143,7 @@ export class TableBook {
    */
   async outcomes(docs: MatchDoc[], entity: string, rule: string): Promise<MatchOutcome[]> {
     const { pool } = this.sql;
-    const linkedIds = [...new Set(docs.map((d) => d.linkedQbId).filter((id): id is string => typeof id === 'string'))];
+    const linkedIds = possibleIds(docs.map((d) => d.linkedQbId).filter((id): id is string => typeof id === 'string'));
     const existing = new Set<string>();
     if (linkedIds.length) {
       const { rows } = await pool.query(`SELECT id FROM ${this.records} WHERE company = $1 AND entity = $2 AND id = ANY($3::text[])`, [this.company, entity, linkedIds]);

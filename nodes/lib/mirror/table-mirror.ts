@@ -87,7 +87,7 @@ export class TableMirror {
 
   /** The records of these ids that exist (by id). */
   async getMany(entity: string, ids: Iterable<string>): Promise<Map<string, MirrorRecord>> {
-    const wanted = [...new Set(ids)];
+    const wanted = possibleIds(ids);
     const out = new Map<string, MirrorRecord>();
     for (let i = 0; i < wanted.length; i += TABLE_PAGE) {
       const { rows } = await this.sql.pool.query(
@@ -170,7 +170,7 @@ export class TableMirror {
   }
 
   async delete(entity: string, ids: string[]): Promise<void> {
-    const gone = [...new Set(ids)];
+    const gone = possibleIds(ids);
     if (gone.length === 0) return;
     await this.sql.pool.query(`DELETE FROM ${this.records} WHERE company = $1 AND entity = $2 AND id = ANY($3::text[])`, [this.company, entity, gone]);
   }
@@ -249,6 +249,11 @@ export class TableMirror {
       if (analyze) await this.sql.stats.wrote(this.keys, ids.length);
     }
   }
+}
+
+/** Ids, each once, leaving out those no row can have (a text column holds no NUL character). */
+export function possibleIds(ids: Iterable<string>): string[] {
+  return [...new Set(ids)].filter((id) => !id.includes('\u0000'));
 }
 
 /** The records of a page, each once, with its last version (in the order of first appearance). */

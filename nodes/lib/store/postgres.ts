@@ -111,7 +111,8 @@ function rowOf(doc: Doc): unknown[] {
 const EXTRA_COLUMNS: Partial<Record<string, Record<string, (doc: Doc) => string | null>>> = {
   matches: {
     key_hash: (doc) => (typeof doc.key === 'string' ? keyHash(doc.key) : null),
-    linked_qb_id: (doc) => (typeof doc.linkedQbId === 'string' ? doc.linkedQbId : null),
+    // a text column holds no NUL character; no QuickBooks id has one, so such a link matches nothing
+    linked_qb_id: (doc) => (typeof doc.linkedQbId === 'string' && !doc.linkedQbId.includes('\u0000') ? doc.linkedQbId : null),
     status: (doc) => (typeof doc.status === 'string' ? doc.status : null),
     issue: (doc) => (typeof doc.issue === 'string' ? doc.issue : null),
   },

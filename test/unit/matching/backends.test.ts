@@ -85,8 +85,10 @@ describe('matching on nedb and on PostgreSQL give the same outcomes', { skip }, 
     // a8 linked to 9 (taking 9 out of F's candidates: a9 is matched to 8); a11 linked to a record that does not exist
     await same(sides, async (s) => void (await s.matcher.book.link('a8', '9')), 'link a8');
     await same(sides, async (s) => void (await s.matcher.book.link('a11', 'gone')), 'link a11 to nothing');
-    const relinked = await same(sides, (s) => s.matcher.rematch(new Set(['a8', 'a9', 'a11'])), 'rematch after links');
-    assert.deepEqual(relinked && relinked.outcomes.map((o) => [o.appId, o.qbId ?? o.issue]).sort(), [['a11', 'duplicate-sku'], ['a8', '9'], ['a9', '8']]);
+    await same(sides, async (s) => void (await s.matcher.book.link('a3', 'x\u0000y')), 'a link naming an id no record can have');
+    assert.equal(await sides[1]!.mirror.get('items', 'x\u0000y'), undefined);
+    const relinked = await same(sides, (s) => s.matcher.rematch(new Set(['a3', 'a8', 'a9', 'a11'])), 'rematch after links');
+    assert.deepEqual(relinked && relinked.outcomes.map((o) => [o.appId, o.qbId ?? o.issue]).sort(), [['a11', 'duplicate-sku'], ['a3', 'item-not-found'], ['a8', '9'], ['a9', '8']]);
     // The mirror changes: 3 gets another SKU (B is no longer ambiguous), 1 is deleted, 4 becomes active, 12 comes back active.
     await same(sides, async (s) => {
       await s.mirror.upsert('items', [item('3', 'X'), item('4', 'C'), item('12', 'G')]);
