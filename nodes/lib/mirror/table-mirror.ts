@@ -108,8 +108,14 @@ export class TableMirror {
     const keys = await this.keysOf(entity, page);
     await inTransaction(this.sql.pool, async (client) => {
       await client.query(`DELETE FROM ${this.records} WHERE company = $1 AND entity = $2`, [this.company, entity]);
-      for (let i = 0; i < page.length; i += TABLE_PAGE * 5) await this.write(client, entity, page.slice(i, i + TABLE_PAGE * 5), keys, false);
+      for (let i = 0; i < page.length; i += TABLE_PAGE * 5) {
+        const part = page.slice(i, i + TABLE_PAGE * 5);
+        await this.write(client, entity, part, keys.map((k) => ({ rule: k.rule, hashes: k.hashes.slice(i, i + TABLE_PAGE * 5) })), false, false);
+      }
     });
+    // analyzed once committed (an ANALYZE meanwhile would count the old list)
+    await this.sql.stats.wrote(this.records, page.length);
+    await this.sql.stats.wrote(this.keys, page.length);
   }
 
   /**

@@ -116,6 +116,18 @@ describe(`Mirror (${testBackend()})`, () => {
       await store.close();
     });
 
+    it('a replace larger than one statement writes every record with its own key', async () => {
+      const store = await fresh();
+      const mirror = new Mirror(store, 'c1');
+      mirror.keyBy('customers', byEmail);
+      await mirror.replace('customers', Array.from({ length: 12_345 }, (_, i) => rec(i)));
+      const keys = await keyRows(store, 'by-email');
+      assert.equal(keys.length, 12_345);
+      assert.deepEqual(keys.find(([id]) => id === 'L12000'), ['L12000', keyHash('c12000@example.com')]);
+      assert.equal(await mirror.ensureKeys('customers', byEmail, true), 0);
+      await store.close();
+    });
+
     it('computes the keys missing for a rule (records written before it, or by a process without it), a page at a time', async () => {
       const store = await fresh();
       const writer = new Mirror(store, 'c1'); // knows no rule
