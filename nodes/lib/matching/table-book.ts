@@ -53,8 +53,15 @@ export class TableBook {
       );
       if (rows.length === 0) return;
       const docs = rows.map((r) => deserializeDoc(r.d as string) as MatchDoc);
-      // A document without a key (not one this book wrote) is filled as an empty key, so it is not read again.
-      await this.write(docs.map((d) => (typeof d.key === 'string' ? d : { ...d, key: '' })), true);
+      // Only the columns are written; a document without a key (not one a book wrote) gets the empty
+      // key's, so it is not read again.
+      const extra = this.columns.slice(this.columns.indexOf('key_hash'));
+      const values = docs.map((d) => collectionRow('matches', (typeof d.key === 'string' ? d : { ...d, key: '' }) as never).slice(2 + this.columns.indexOf('key_hash')));
+      await this.sql.pool.query(
+        `UPDATE ${this.table} t SET ${extra.map((c) => `${c} = v.${c}`).join(', ')}
+         FROM unnest($1::text[], ${extra.map((_, j) => `$${j + 2}::text[]`).join(', ')}) AS v(_id, ${extra.join(', ')}) WHERE t._id = v._id`,
+        [docs.map((d) => d._id), ...extra.map((_, j) => values.map((v) => v[j]))],
+      );
     }
   }
 
@@ -103,8 +110,8 @@ export class TableBook {
   }
 
   /** Writes documents (inserted, or replacing the stored ones), a statement per page. */
-  async write(docs: MatchDoc[], filling = false): Promise<void> {
-    if (!filling) await this.ready();
+  async write(docs: MatchDoc[]): Promise<void> {
+    await this.ready();
     for (let i = 0; i < docs.length; i += BOOK_PAGE) {
       const rows = docs.slice(i, i + BOOK_PAGE).map((d) => collectionRow('matches', d as never));
       const cols = ['_id', 'doc', ...this.columns];

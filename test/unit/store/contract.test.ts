@@ -11,7 +11,8 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Mirror, type MirrorRecord } from '../../../nodes/lib/mirror';
 import { COLLECTIONS, Store, TokenVault, storeUrl } from '../../../nodes/lib/store';
-import { createPool, migrate, migrations } from '../../../nodes/lib/store/postgres';
+import { MatchBook } from '../../../nodes/lib/matching';
+import { createPool, keyHash, migrate, migrations } from '../../../nodes/lib/store/postgres';
 import { PG_URL, pgQuery, pgSkip, testSchema } from '../../support/pg';
 import { segmentNames } from '../../support/store';
 import { tempDir } from '../../support/tmp';
@@ -255,6 +256,25 @@ for (const backend of ['nedb', 'postgres'] as const) {
         assert.equal((await store.mirror.find({})).length, 0, 'the segment documents are gone');
         assert.equal(await store.segments.read('mirror-segments/c1/customers/1.json'), undefined, 'and their payloads');
         assert.deepEqual((await new Mirror(store, 'c1').list('customers')).map((r) => r.id), ['L1']);
+        await store.close();
+      });
+
+      it('matches written before migration 3 get their key, link and outcome columns on first use; the documents stay as they were', async () => {
+        const store = await fresh();
+        const schema = testSchema(path.basename(store.dir));
+        const doc = { _id: 'c1|item|a1', company: 'c1', kind: 'item', appId: 'a1', appName: 'A', key: 'k1', record: {}, status: 'issue', issue: 'item-not-found', linkedQbId: '7', updatedAt: 'x' };
+        await store.matches.insert([doc, { _id: 'c1|item|odd', company: 'c1', kind: 'item' }]);
+        await pgQuery(`UPDATE "${schema}".qb_matches SET key_hash = NULL, linked_qb_id = NULL, status = NULL, issue = NULL`); // as migration 3 leaves them
+        const lines = async () => (await rawText(store, 'matches')).split('\n').sort();
+        const before = await lines();
+        const book = new MatchBook(store, 'c1', 'item');
+        assert.equal((await book.get('a1'))?.key, 'k1');
+        const rows = await pgQuery(`SELECT _id, key_hash, linked_qb_id, status, issue FROM "${schema}".qb_matches ORDER BY _id`);
+        assert.deepEqual(rows.map((r) => [r._id, r.key_hash, r.linked_qb_id, r.status, r.issue]), [
+          ['c1|item|a1', keyHash('k1'), '7', 'issue', 'item-not-found'],
+          ['c1|item|odd', keyHash(''), null, null, null],
+        ]);
+        assert.deepEqual(await lines(), before, 'the documents are not rewritten');
         await store.close();
       });
 
