@@ -43,6 +43,8 @@ interface CaseSpec {
   kind: Case;
   backend: Backend;
   n: number;
+  /** The store folder (made and removed by the parent, so a stopped case leaves nothing behind). */
+  dir: string;
 }
 
 /** What a case's process prints as its last line. */
@@ -87,7 +89,7 @@ function fakeClient(n: number): QboClient {
 const importJob = (key: string): Job => ({ key, kind: 'import.items', payload: { from: '2024-01-01', to: '2024-12-31' } }) as unknown as Job;
 
 async function runCase(spec: CaseSpec): Promise<CaseResult> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbsync-scale-'));
+  const dir = spec.dir;
   const schema = `qb_bench_${process.pid}`;
   const store = spec.backend === 'nedb' ? await Store.open(dir) : await Store.open(dir, { url: PG_URL, schema });
   try {
@@ -143,7 +145,6 @@ async function runCase(spec: CaseSpec): Promise<CaseResult> {
       await pool.query(`DROP SCHEMA ${store.sql!.schema} CASCADE`).catch(() => undefined);
       await store.close();
     }
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -161,7 +162,7 @@ function rssOf(pid: number): number | undefined {
 
 /** Runs one case in its own process; stops it past the caps and says so. */
 function spawnCase(spec: CaseSpec): Promise<{ result?: CaseResult; stopped?: string; failed?: string }> {
-  return new Promise((resolve) => {
+  return new Promise<{ result?: CaseResult; stopped?: string; failed?: string }>((resolve) => {
     const child = spawn(process.execPath, ['--expose-gc', __filename], { env: { ...process.env, QB_BENCH_SCALE_CASE: JSON.stringify(spec) }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -189,7 +190,7 @@ function spawnCase(spec: CaseSpec): Promise<{ result?: CaseResult; stopped?: str
         resolve({ failed: `failed (exit ${code}): ${(err.trim().split('\n')[0] ?? '').slice(0, 200)}` });
       }
     });
-  });
+  }).finally(() => fs.rmSync(spec.dir, { recursive: true, force: true }));
 }
 
 /** Whether PostgreSQL answers at the bench URL (else its cases are skipped, with the reason). */
@@ -217,7 +218,7 @@ async function main(): Promise<void> {
       if (ONLY.length && !ONLY.some((w) => w === kind || w === backend)) continue;
       let skipRest: string | undefined;
       for (const n of sizes) {
-        const spec = { kind, backend, n };
+        const spec = { kind, backend, n, dir: '' };
         if (backend === 'postgres' && pgDown) {
           rows.push({ spec, note: `skipped: PostgreSQL not reachable (${pgDown})` });
           continue;
@@ -226,6 +227,7 @@ async function main(): Promise<void> {
           rows.push({ spec, note: `skipped: the smaller case already stopped (${skipRest})` });
           continue;
         }
+        spec.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbsync-scale-'));
         const r = await spawnCase(spec);
         const note = r.stopped ?? r.failed;
         if (note) skipRest = note;
