@@ -21,7 +21,7 @@ import { isIsoDate } from '../schemas';
 import { previewRules, type PreviewResult } from './preview';
 import type { HandlerRegistry, RegisteredNode } from './registry';
 import { applySavedGeneral, effectiveGeneral, ID_FIELDS, reloadGeneral, saveGeneral, savedGeneral, syncEnabled, type ConsoleGeneral } from './settings';
-import { Checker, ConsoleConflict, ConsoleNotFound, ConsoleRequestError, listQuery, matchesSearch, nameKey, page, safeMessage, sortedPage, type Page } from './validate';
+import { Checker, ConsoleConflict, ConsoleNotFound, ConsoleRequestError, listQuery, matchesSearch, nameKey, page, safeMessage, TopRows, type Page } from './validate';
 
 /** A deployed connection config node (`qbo-connection` or `qbwc-server`). */
 export interface ConnectionRef {
@@ -305,22 +305,26 @@ export class ConsoleService {
     const codes = (Object.keys(ISSUES) as IssueCode[]).filter((c) => ISSUES[c].kind === kind);
     const q = listQuery(query, ['matched', 'issue', 'pending', 'linked', ...codes]);
     const company = await this.company(id);
-    const docs = await company.matches(kind).list();
-    const counts = { total: docs.length, matched: 0, pending: 0, issues: 0, byIssue: {} as Record<string, number> };
-    for (const d of docs) {
-      if (d.status === 'matched') counts.matched++;
-      else if (d.status === 'pending') counts.pending++;
-      else {
-        counts.issues++;
-        if (d.issue) counts.byIssue[d.issue] = (counts.byIssue[d.issue] ?? 0) + 1;
+    // The book streams by a page at a time (all of it in memory on nedb, read by page on PostgreSQL):
+    // counted, filtered, and only the page asked for kept.
+    const counts = { total: 0, matched: 0, pending: 0, issues: 0, byIssue: {} as Record<string, number> };
+    const f = q.filter;
+    const top = new TopRows<MatchDoc>(q, (d) => nameKey(d, d.appName, d.appId));
+    for await (const docs of company.matches(kind).pages()) {
+      for (const d of docs) {
+        counts.total++;
+        if (d.status === 'matched') counts.matched++;
+        else if (d.status === 'pending') counts.pending++;
+        else {
+          counts.issues++;
+          if (d.issue) counts.byIssue[d.issue] = (counts.byIssue[d.issue] ?? 0) + 1;
+        }
+        if ((!f || (f === 'matched' ? d.status === 'matched' : f === 'issue' ? d.status === 'issue' : f === 'pending' ? d.status === 'pending' : f === 'linked' ? !!d.linkedQbId : d.issue === f))
+          && matchesSearch(q.q, d.appName, d.appId, d.key)) top.add(d);
       }
     }
-    const f = q.filter;
-    const picked = !f && !q.q ? docs : docs.filter((d) =>
-      (!f || (f === 'matched' ? d.status === 'matched' : f === 'issue' ? d.status === 'issue' : f === 'pending' ? d.status === 'pending' : f === 'linked' ? !!d.linkedQbId : d.issue === f))
-      && matchesSearch(q.q, d.appName, d.appId, d.key));
-    const result = sortedPage(picked, q, (d) => nameKey(d, d.appName, d.appId));
-    const mirror = await company.mirror.load(kind === 'item' ? 'items' : 'customers');
+    const result = top.page();
+    const mirror = await this.mirrorOf(company, kind, result.rows);
     const creatable = !!this.registry.first(company.id, [MATCHER_TYPE[kind]]);
     return {
       ...result,
@@ -328,6 +332,12 @@ export class ConsoleService {
       counts,
       issueTypes: codes.map((code) => ({ code, title: ISSUES[code].title })),
     };
+  }
+
+  /** The QuickBooks records the match rows name (their match and candidates), by id. */
+  private mirrorOf(company: Company, kind: AppKind, docs: MatchDoc[]): Promise<Map<string, MirrorRecord>> {
+    const ids = docs.flatMap((d) => [...(d.status === 'matched' && d.qbId ? [d.qbId] : []), ...(d.candidates ?? [])]);
+    return company.mirror.getMany(kind === 'item' ? 'items' : 'customers', ids);
   }
 
   private matchRow(d: MatchDoc, mirror: Map<string, MirrorRecord>, matcherDeployed: boolean): MatchRow {
@@ -362,7 +372,7 @@ export class ConsoleService {
     const handler = this.matcher(company, kind).handler as MatcherHandler;
     const report = await handler.run({ command: 'link', appId: appId as string, qbId });
     const doc = await company.matches(kind).get(appId as string);
-    const mirror = await company.mirror.load(kind === 'item' ? 'items' : 'customers');
+    const mirror = await this.mirrorOf(company, kind, doc ? [doc] : []);
     return { row: doc ? this.matchRow(doc, mirror, true) : undefined, matched: 'matched' in report ? report.matched : undefined };
   }
 
@@ -393,18 +403,20 @@ export class ConsoleService {
     if (!MIRROR_ENTITIES.includes(entityParam as MirrorEntity)) throw new ConsoleRequestError([{ field: 'entity', message: `must be one of ${MIRROR_ENTITIES.join(', ')}` }]);
     const q = listQuery(query, ['active', 'inactive']);
     const company = await this.company(id);
-    const all = await company.mirror.list(entityParam as string);
-    const picked: MirrorRecord[] = [];
-    for (const r of all) {
-      if (q.filter === 'active' && !r.active) continue;
-      if (q.filter === 'inactive' && r.active) continue;
-      if (q.q) {
-        const v = mirrorView(r);
-        if (!matchesSearch(q.q, v.name, v.sku, v.email, v.id)) continue;
+    // The list streams by a page at a time; only the page asked for is kept.
+    const top = new TopRows<MirrorRecord>(q, (r) => nameKey(r, r.name, r.id));
+    for await (const records of company.mirror.pages(entityParam as string)) {
+      for (const r of records) {
+        if (q.filter === 'active' && !r.active) continue;
+        if (q.filter === 'inactive' && r.active) continue;
+        if (q.q) {
+          const v = mirrorView(r);
+          if (!matchesSearch(q.q, v.name, v.sku, v.email, v.id)) continue;
+        }
+        top.add(r);
       }
-      picked.push(r);
     }
-    const result = sortedPage(picked, q, (r) => nameKey(r, r.name, r.id));
+    const result = top.page();
     return { ...result, rows: result.rows.map(mirrorView) };
   }
 
@@ -602,12 +614,18 @@ export class ConsoleService {
       const entity = job.kind.slice('import.'.length);
       const range = job.payload as { from?: string; to?: string };
       if ((entity === 'items' || entity === 'customers') && range?.from && range.to) {
-        const inRange = (await company.mirror.list(entity)).filter((r) => {
-          const at = textAt(r.data ?? {}, 'MetaData', 'LastUpdatedTime') ?? textAt(r.data ?? {}, 'TimeModified');
-          const day = at?.slice(0, 10);
-          return !!day && day >= (range.from as string).slice(0, 10) && day <= (range.to as string).slice(0, 10);
-        });
-        out.records = { total: inRange.length, shown: inRange.slice(0, 50).map(mirrorView) };
+        let total = 0;
+        const shown: MirrorRecord[] = [];
+        for await (const records of company.mirror.pages(entity)) {
+          for (const r of records) {
+            const at = textAt(r.data ?? {}, 'MetaData', 'LastUpdatedTime') ?? textAt(r.data ?? {}, 'TimeModified');
+            const day = at?.slice(0, 10);
+            if (!day || day < (range.from as string).slice(0, 10) || day > (range.to as string).slice(0, 10)) continue;
+            total++;
+            if (shown.length < 50) shown.push(r);
+          }
+        }
+        out.records = { total, shown: shown.map(mirrorView) };
       }
     } else {
       const exporter = this.registry.first(company.id, ['qb-date-range-exporter']);

@@ -147,32 +147,44 @@ export function matchesSearch(q: string, ...texts: Array<string | undefined | nu
 }
 
 /**
- * One page of `all` in the order of `key` (compared as plain strings) without sorting everything: the
- * first `offset + limit` rows are kept in a small sorted buffer (one comparison for most rows), so the
- * first pages of 100,000 records cost a pass, not a sort. Far pages fall back to a full sort.
+ * The page `offset … offset + limit` of items that stream by (a list read a page at a time), in the
+ * order of `key` (compared as plain strings; equal keys keep their order), without sorting them all and holding at most twice `offset + limit` of them: items are gathered, and each time the
+ * buffer is full it is sorted (stably) and cut to the first `offset + limit`, whose last key then turns
+ * away every later item that cannot come before it. `total` counts every item added.
  */
-export function sortedPage<T>(all: readonly T[], query: Pick<ListQuery, 'offset' | 'limit'>, key: (item: T) => string): Page<T> {
-  const k = query.offset + query.limit;
-  if (k * 8 >= all.length) {
-    const keyed = all.map((item) => ({ item, key: key(item) }));
-    keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return page(keyed.map((e) => e.item), query);
+export class TopRows<T> {
+  private best: Array<{ item: T; key: string }> = [];
+  private cutoff?: string;
+  private readonly keep: number;
+  total = 0;
+
+  constructor(
+    private readonly query: Pick<ListQuery, 'offset' | 'limit'>,
+    private readonly key: (item: T) => string,
+  ) {
+    this.keep = query.offset + query.limit;
   }
-  const best: Array<{ item: T; key: string }> = [];
-  for (const item of all) {
-    const kk = key(item);
-    if (best.length === k && kk >= best[k - 1].key) continue;
-    let lo = 0;
-    let hi = best.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (kk < best[mid].key) hi = mid;
-      else lo = mid + 1;
+
+  add(item: T): void {
+    this.total++;
+    const key = this.key(item);
+    if (this.cutoff !== undefined && key >= this.cutoff) return;
+    this.best.push({ item, key });
+    if (this.best.length >= 2 * Math.max(this.keep, 512)) this.cut();
+  }
+
+  private cut(): void {
+    this.best.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    if (this.best.length >= this.keep) {
+      this.best.length = this.keep;
+      this.cutoff = this.best[this.keep - 1]!.key;
     }
-    best.splice(lo, 0, { item, key: kk });
-    if (best.length > k) best.pop();
   }
-  return { total: all.length, offset: query.offset, limit: query.limit, rows: best.slice(query.offset, k).map((e) => e.item) };
+
+  page(): Page<T> {
+    this.cut();
+    return { total: this.total, offset: this.query.offset, limit: this.query.limit, rows: this.best.slice(this.query.offset, this.keep).map((e) => e.item) };
+  }
 }
 
 /**

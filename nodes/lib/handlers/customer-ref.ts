@@ -39,7 +39,18 @@ export class CustomerIndex {
   private readonly byName = new Map<string, string[]>();
   private readonly byEmail = new Map<string, string[]>();
 
-  constructor(customers: readonly MirrorRecord[]) {
+  constructor(customers: readonly MirrorRecord[] = []) {
+    this.index(customers);
+  }
+
+  /** The index of a list read a page at a time (only the keys and ids are kept, never the records). */
+  static async from(pages: AsyncIterable<MirrorRecord[]>): Promise<CustomerIndex> {
+    const index = new CustomerIndex();
+    for await (const page of pages) index.index(page);
+    return index;
+  }
+
+  private index(customers: readonly MirrorRecord[]): void {
     for (const c of customers) {
       if (!c.active) continue;
       const name = normalizeKey(c.name);

@@ -244,7 +244,7 @@ export class ExportHandler {
     if (entry.status === 'matched' && entry.qbId) return { entity: 'customer', sourceId: id, label, status: 'matched', qbId: entry.qbId, actions: [] };
     const customer = entry.source as BluCustomer;
     const payload = customerPayload(this.company.edition, customer);
-    run.customers ??= new CustomerIndex(await this.company.mirror.list('customers'));
+    run.customers ??= await CustomerIndex.from(this.company.mirror.pages('customers'));
     const found = run.customers.find(payload.lookup.value, customer.email);
     if (found.found === 'one') {
       // A refused customer.add of this record is linked to the customer found (its invoices and payments, held by it, go out).

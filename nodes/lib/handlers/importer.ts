@@ -193,7 +193,7 @@ export class ImportHandler {
    */
   private async beforeInvoices(entities: readonly ImportEntity[]): Promise<string[]> {
     const missing: string[] = [];
-    if (!entities.includes('customers') && (await this.company.mirror.list('customers')).length === 0) missing.push('no customers have been imported from QuickBooks yet');
+    if (!entities.includes('customers') && (await this.company.mirror.count('customers')) === 0) missing.push('no customers have been imported from QuickBooks yet');
     const charges = await this.company.matches('charge').list();
     const unmapped = charges.filter((c) => c.status !== 'matched');
     if (charges.length === 0) missing.push('no Plans & Charges have been mapped yet');

@@ -89,9 +89,22 @@ export class MatcherHandler {
     }
   }
 
-  /** Re-matches after the mirror changed (a sync, or a record QuickBooks just created). */
+  /**
+   * Re-matches after the mirror changed (a sync, or a record QuickBooks just created). The outcomes go
+   * to "create missing" and the changes to the company a page at a time, and are not kept: the report
+   * holds the counts.
+   */
   async rematch(): Promise<MatchReport> {
-    return this.finish(await this.matcher.rematch());
+    const report = await this.matcher.rematch(undefined, {
+      each: async (outcomes, changed) => {
+        const created: MatchReport = { matched: 0, issues: 0, byIssue: {}, outcomes: [], changed: [] };
+        if (this.options.createMissing) for (const o of outcomes) await this.createFor(o, created);
+        const seen = new Set(changed);
+        this.company.matchesChanged(this.options.kind, [...changed, ...created.changed.filter((id) => !seen.has(id))]);
+      },
+    });
+    if (this.options.createMissing) this.company.kick();
+    return report;
   }
 
   /** A job of this kind finished (a created record): the mirror has it, so match again. */

@@ -2,6 +2,7 @@ import { RequestError } from '../errors';
 import { companyTopic, fewIds, type Store } from '../store';
 import { ISSUES, type IssueCode, type MatchKind } from './issues';
 import type { MatchOutcome } from './join';
+import { BOOK_PAGE, TableBook } from './table-book';
 
 /** One app record and its match as persisted: the app side, its key, and the outcome. */
 export interface MatchDoc {
@@ -46,9 +47,24 @@ export function toIssue(doc: Pick<MatchDoc, 'kind' | 'appId' | 'appName' | 'key'
 
 const OUTCOME_FIELDS = ['status', 'qbId', 'issue', 'candidates', 'inactiveOnly'] as const;
 
+/** The document with an outcome applied, or undefined when the outcome is the one it has. */
+function withOutcome(doc: MatchDoc, o: MatchOutcome, at: string): MatchDoc | undefined {
+  const next: MatchDoc = { ...doc };
+  for (const f of OUTCOME_FIELDS) delete next[f];
+  next.status = o.status;
+  if (o.qbId) next.qbId = o.qbId;
+  if (o.issue) next.issue = o.issue;
+  if (o.candidates?.length) next.candidates = o.candidates;
+  if (o.inactiveOnly) next.inactiveOnly = true;
+  if (OUTCOME_FIELDS.every((f) => JSON.stringify(doc[f]) === JSON.stringify(next[f]))) return undefined;
+  next.updatedAt = at;
+  return next;
+}
+
 /**
  * The persisted matches of one company and one kind (items, customers or charges) in the store's
- * `matches` collection, keyed `<company>|<kind>|<appId>`.
+ * `matches` collection, keyed `<company>|<kind>|<appId>`: held in memory on nedb, read and written by
+ * page and by index on PostgreSQL (table-book.ts), where nothing holds the whole book.
  */
 export class MatchBook {
   private docs?: Map<string, MatchDoc>;
@@ -57,12 +73,31 @@ export class MatchBook {
   private readonly unsaved = new Set<string>();
   /** Another instance changed this book: re-read it once nothing received is waiting to be written. */
   private stale = false;
+  /** On PostgreSQL: the book's rows. */
+  readonly table?: TableBook;
 
   constructor(
     private readonly store: Store,
     readonly company: string,
     readonly kind: MatchKind,
-  ) {}
+  ) {
+    if (store.backendKind === 'postgres') this.table = new TableBook(store, company, kind);
+  }
+
+  /**
+   * The documents, `size` at a time (in `_id` order on PostgreSQL, the book's order in memory); with
+   * `where`, only those of these app ids or with one of these keys.
+   */
+  async *pages(where?: { appIds: string[]; keys: string[] }, size = BOOK_PAGE): AsyncGenerator<MatchDoc[]> {
+    if (this.table) {
+      yield* this.table.pages(where, size);
+      return;
+    }
+    const ids = where && new Set(where.appIds);
+    const keys = where && new Set(where.keys);
+    const all = [...(await this.all()).values()].filter((d) => !where || ids!.has(d.appId) || keys!.has(d.key));
+    for (let i = 0; i < all.length; i += size) yield all.slice(i, i + size);
+  }
 
   private id(appId: string): string {
     return `${this.company}|${this.kind}|${appId}`;
@@ -80,11 +115,18 @@ export class MatchBook {
     return this.docs;
   }
 
+  /** Every document: the whole book in memory (on PostgreSQL too): not for paths that must scale (use `pages`). */
   async list(): Promise<MatchDoc[]> {
+    if (this.table) {
+      const out: MatchDoc[] = [];
+      for await (const page of this.table.pages()) out.push(...page);
+      return out;
+    }
     return [...(await this.all()).values()];
   }
 
   async get(appId: string): Promise<MatchDoc | undefined> {
+    if (this.table) return (await this.table.getMany([appId])).get(appId);
     return (await this.all()).get(appId);
   }
 
@@ -93,8 +135,24 @@ export class MatchBook {
    * are written by the next `save` (or `flush`), so one ingest writes each document once.
    */
   async upsertApp(records: Array<{ appId: string; appName: string; key: string; record: Record<string, unknown> }>): Promise<void> {
-    const docs = await this.all();
     const at = new Date().toISOString();
+    if (this.table) {
+      // Written at once, a statement per page (a page of one message's records at a time).
+      for (let i = 0; i < records.length; i += BOOK_PAGE) {
+        const part = records.slice(i, i + BOOK_PAGE);
+        const old = await this.table.getMany(part.map((r) => r.appId));
+        const latest = new Map<string, MatchDoc>();
+        for (const r of part) {
+          const before = latest.get(r.appId) ?? old.get(r.appId);
+          latest.set(r.appId, before
+            ? { ...before, appName: r.appName, key: r.key, record: r.record, updatedAt: at }
+            : { _id: this.id(r.appId), company: this.company, kind: this.kind, appId: r.appId, appName: r.appName, key: r.key, record: r.record, status: 'pending', updatedAt: at });
+        }
+        await this.table.write([...latest.values()]);
+      }
+      return;
+    }
+    const docs = await this.all();
     for (const r of records) {
       const old = docs.get(r.appId);
       const doc: MatchDoc = old
@@ -108,6 +166,7 @@ export class MatchBook {
 
   /** Writes what changed in memory: new documents in bulk, changed ones one by one. */
   async flush(): Promise<void> {
+    if (this.table) return; // every write is committed as it is made
     const docs = await this.all();
     const fresh = [...this.unsaved].map((id) => docs.get(id) as MatchDoc);
     for (let i = 0; i < fresh.length; i += 10_000) await this.store.matches.insert(fresh.slice(i, i + 10_000));
@@ -134,9 +193,10 @@ export class MatchBook {
 
   /** The documents of these app ids, in their order (ids never received are left out). */
   async getMany(appIds: Iterable<string>): Promise<MatchDoc[]> {
-    const docs = await this.all();
+    const ids = [...appIds];
+    const docs = this.table ? await this.table.getMany(ids) : await this.all();
     const out: MatchDoc[] = [];
-    for (const id of appIds) {
+    for (const id of ids) {
       const doc = docs.get(id);
       if (doc) out.push(doc);
     }
@@ -150,6 +210,10 @@ export class MatchBook {
     const next: MatchDoc = { ...doc, updatedAt: new Date().toISOString() };
     if (qbId) next.linkedQbId = qbId;
     else delete next.linkedQbId;
+    if (this.table) {
+      await this.table.write([next]);
+      return next;
+    }
     (await this.all()).set(appId, next);
     this.dirty.add(appId);
     await this.flush();
@@ -158,27 +222,44 @@ export class MatchBook {
 
   /** Applies outcomes, writes every change (and pending new records); returns the ids whose outcome changed. */
   async save(outcomes: MatchOutcome[]): Promise<string[]> {
+    if (this.table) {
+      const changed: string[] = [];
+      for (let i = 0; i < outcomes.length; i += BOOK_PAGE) {
+        const part = outcomes.slice(i, i + BOOK_PAGE);
+        changed.push(...(await this.saveWith(await this.table.getMany(part.map((o) => o.appId)), part)));
+      }
+      return changed;
+    }
     const docs = await this.all();
     const changed: string[] = [];
     const at = new Date().toISOString();
     for (const o of outcomes) {
       const doc = docs.get(o.appId);
       if (!doc) continue;
-      const next: MatchDoc = { ...doc };
-      for (const f of OUTCOME_FIELDS) delete next[f];
-      next.status = o.status;
-      if (o.qbId) next.qbId = o.qbId;
-      if (o.issue) next.issue = o.issue;
-      if (o.candidates?.length) next.candidates = o.candidates;
-      if (o.inactiveOnly) next.inactiveOnly = true;
-      if (OUTCOME_FIELDS.every((f) => JSON.stringify(doc[f]) === JSON.stringify(next[f]))) continue;
-      next.updatedAt = at;
+      const next = withOutcome(doc, o, at);
+      if (!next) continue;
       docs.set(o.appId, next);
       this.dirty.add(o.appId);
       changed.push(o.appId);
     }
     await this.flush();
     return changed;
+  }
+
+  /**
+   * PostgreSQL: applies outcomes to the documents they were computed from (as read in this page) and
+   * writes the changed ones; returns their app ids.
+   */
+  async saveWith(docs: ReadonlyMap<string, MatchDoc>, outcomes: MatchOutcome[]): Promise<string[]> {
+    const at = new Date().toISOString();
+    const changed: MatchDoc[] = [];
+    for (const o of outcomes) {
+      const doc = docs.get(o.appId);
+      const next = doc && withOutcome(doc, o, at);
+      if (next) changed.push(next);
+    }
+    await (this.table as TableBook).write(changed);
+    return changed.map((d) => d.appId);
   }
 
   /** Sets one record's issue directly (e.g. a duplicate name QuickBooks reported on create). */
@@ -188,6 +269,11 @@ export class MatchBook {
 
   /** Every record with an issue, with its resolution text. */
   async issues(): Promise<MatchIssue[]> {
-    return (await this.list()).map(toIssue).filter((i): i is MatchIssue => !!i);
+    const out: MatchIssue[] = [];
+    for await (const page of this.pages()) for (const d of page) {
+      const issue = toIssue(d);
+      if (issue) out.push(issue);
+    }
+    return out;
   }
 }

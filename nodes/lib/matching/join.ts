@@ -66,23 +66,44 @@ export function matchByKey(
     else appByKey.set(r.key, [r.id]);
   }
 
-  return app.map((r): MatchOutcome => {
+  return app.map((r) => {
     const linked = links.get(r.id);
-    if (linked !== undefined && qbById.has(linked)) return { appId: r.id, key: r.key, status: 'matched', qbId: linked, manual: true };
-    if (!r.key) return { appId: r.id, key: r.key, status: 'issue', issue: MISSING_KEY[kind] };
-    const sameKeyApp = appByKey.get(r.key) as string[];
-    const candidates = active.get(r.key);
-    if (sameKeyApp.length > 1 && kind !== 'charge') {
-      return { appId: r.id, key: r.key, status: 'issue', issue: APP_DUPLICATE[kind as 'item' | 'customer'], candidates: candidates ? [...candidates] : [] };
-    }
-    if (!candidates) {
-      const out: MatchOutcome = { appId: r.id, key: r.key, status: 'issue', issue: NOT_FOUND[kind] };
-      if (inactive.has(r.key)) out.inactiveOnly = true;
-      return out;
-    }
-    if (candidates.length > 1) return { appId: r.id, key: r.key, status: 'issue', issue: QB_DUPLICATE[kind], candidates: [...candidates] };
-    return { appId: r.id, key: r.key, status: 'matched', qbId: candidates[0] };
+    return decide(kind, r, {
+      linked: linked !== undefined && qbById.has(linked) ? linked : undefined,
+      sameKeyApp: r.key ? (appByKey.get(r.key)?.length ?? 0) : 0,
+      candidates: active.get(r.key),
+      inactive: inactive.has(r.key),
+    });
   });
+}
+
+/** What decides one app record's outcome (matchByKey's hash join, or the table matcher's look-ups). */
+export interface MatchFacts {
+  /** Its admin link, when the linked QuickBooks record exists. */
+  linked?: string;
+  /** How many app records without a valid link share its key (itself included). */
+  sameKeyApp: number;
+  /** The active QuickBooks records with its key, not linked to any app record, in the mirror's order. */
+  candidates?: readonly string[];
+  /** Some inactive (unlinked) QuickBooks record has its key. */
+  inactive: boolean;
+}
+
+/** One app record's outcome from its facts (the rules of matchByKey above). */
+export function decide(kind: MatchKind, r: KeyedRecord, facts: MatchFacts): MatchOutcome {
+  if (facts.linked !== undefined) return { appId: r.id, key: r.key, status: 'matched', qbId: facts.linked, manual: true };
+  if (!r.key) return { appId: r.id, key: r.key, status: 'issue', issue: MISSING_KEY[kind] };
+  const candidates = facts.candidates?.length ? facts.candidates : undefined;
+  if (facts.sameKeyApp > 1 && kind !== 'charge') {
+    return { appId: r.id, key: r.key, status: 'issue', issue: APP_DUPLICATE[kind as 'item' | 'customer'], candidates: candidates ? [...candidates] : [] };
+  }
+  if (!candidates) {
+    const out: MatchOutcome = { appId: r.id, key: r.key, status: 'issue', issue: NOT_FOUND[kind] };
+    if (facts.inactive) out.inactiveOnly = true;
+    return out;
+  }
+  if (candidates.length > 1) return { appId: r.id, key: r.key, status: 'issue', issue: QB_DUPLICATE[kind], candidates: [...candidates] };
+  return { appId: r.id, key: r.key, status: 'matched', qbId: candidates[0] };
 }
 
 /** Counts outcomes by status and issue, for node status texts and summaries. */

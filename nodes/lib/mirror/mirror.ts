@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { companyTopic, fewIds, type Store } from '../store';
+import { TABLE_PAGE, TableMirror, type MirrorKey, type MirrorReplacement } from './table-mirror';
 
 /** One QuickBooks list record as the mirror keeps it: the fields matching and mapping need. */
 export interface MirrorRecord {
@@ -92,6 +93,11 @@ const SEQ_FILE = /^(\d+)\.[A-Za-z0-9]+$/;
  * store query per record) and on disk so a restart does not need a full reload. `state` keeps each
  * list's last sync time (the mirror's age) and cursor.
  *
+ * On PostgreSQL the records live in a table instead (table-mirror.ts: one row per record, its match
+ * keys indexed), so memory does not grow with the list: the methods below hand over to it, and the hot
+ * paths read with `pages`, `getMany` and `count` rather than `list` or `load`. Segments a store wrote
+ * before (migration 1) are moved into the table the first time their list is used.
+ *
  * Storage: each write is one segment: a document in the store's `mirror` collection and, for records,
  * one payload holding them (a file beside the nedb store, a row on PostgreSQL: store.segments; an import page of 500 customers is one payload write and one small document),
  * never a document per record: nedb copies, checks and serialises documents key by key, which cost
@@ -102,19 +108,105 @@ const SEQ_FILE = /^(\d+)\.[A-Za-z0-9]+$/;
 export class Mirror {
   private readonly lists = new Map<string, List>();
   private readonly loading = new Map<string, Promise<List>>();
+  /** On PostgreSQL: the records' table, and each list's move of older segments into it (once). */
+  private readonly table?: TableMirror;
+  private readonly moved = new Map<string, Promise<TableMirror>>();
 
   constructor(
     private readonly store: Store,
     readonly company: string,
     private readonly codecs: MirrorCodecs = {},
-  ) {}
+  ) {
+    if (store.backendKind === 'postgres') this.table = new TableMirror(store, company);
+  }
+
+  /** Whether the lists live in a table (PostgreSQL) rather than in memory. */
+  get tabled(): boolean {
+    return this.table !== undefined;
+  }
+
+  /** The table of a list, once the segments an older version stored for it are moved in. */
+  private tableFor(entity: string): Promise<TableMirror> {
+    const table = this.table as TableMirror;
+    let ready = this.moved.get(entity);
+    if (!ready) {
+      ready = this.moveSegments(table, entity);
+      this.moved.set(entity, ready);
+      ready.catch(() => this.moved.delete(entity));
+    }
+    return ready;
+  }
+
+  /** Moves a list's segments (migration 1's layout) into the table: read as before, written, removed. */
+  private async moveSegments(table: TableMirror, entity: string): Promise<TableMirror> {
+    if ((await this.store.mirror.count({ company: this.company, entity })) === 0) return table;
+    const list = await this.read(entity);
+    await table.replace(entity, [...list.records.values()]);
+    const docs = (await this.store.mirror.find({ company: this.company, entity })) as SegmentDoc[];
+    await this.store.mirror.remove({ company: this.company, entity }, { multi: true });
+    for (const d of docs) if (d.file) await this.store.segments.remove(d.file);
+    return table;
+  }
+
+  /**
+   * Keys each record of a list for matching as it is written (PostgreSQL; the in-memory mirror keys
+   * while it matches). `ensureKeys` computes the keys of records written before.
+   */
+  keyBy(entity: string, key: MirrorKey): void {
+    this.table?.keyBy(entity, key);
+  }
+
+  /**
+   * Computes the missing keys of a list under `key` (PostgreSQL; nothing to do in memory). A scan that
+   * found them complete is not repeated unless `rescan` or after `invalidate` (table-mirror.ts).
+   */
+  async ensureKeys(entity: string, key: MirrorKey, rescan = false): Promise<number> {
+    if (!this.table) return 0;
+    return (await this.tableFor(entity)).ensureKeys(entity, key, rescan);
+  }
+
+  /** A list's records, `size` at a time, in the order they were first written: never the whole list at once on PostgreSQL. */
+  async *pages(entity: string, size = TABLE_PAGE): AsyncGenerator<MirrorRecord[]> {
+    if (this.table) {
+      yield* (await this.tableFor(entity)).pages(entity, size);
+      return;
+    }
+    const all = [...(await this.load(entity)).values()];
+    for (let i = 0; i < all.length; i += size) yield all.slice(i, i + size);
+  }
+
+  /** The records of these ids that the list holds, by id. */
+  async getMany(entity: string, ids: Iterable<string>): Promise<Map<string, MirrorRecord>> {
+    if (this.table) return (await this.tableFor(entity)).getMany(entity, ids);
+    const records = await this.load(entity);
+    const out = new Map<string, MirrorRecord>();
+    for (const id of ids) {
+      const r = records.get(id);
+      if (r) out.set(id, r);
+    }
+    return out;
+  }
+
+  /** How many records a list holds. */
+  async count(entity: string): Promise<number> {
+    if (this.table) return (await this.tableFor(entity)).count(entity);
+    return (await this.load(entity)).size;
+  }
 
   private stateId(entity: string): string {
     return `${this.company}|mirror|${entity}`;
   }
 
-  /** Loads a list from the store into memory (once). */
+  /**
+   * Loads a list from the store into memory (once). On PostgreSQL it reads the whole table each time:
+   * for small lists (terms, accounts) and tests, never on a path that must scale (use `pages`, `getMany`).
+   */
   async load(entity: string): Promise<Map<string, MirrorRecord>> {
+    if (this.table) {
+      const out = new Map<string, MirrorRecord>();
+      for await (const page of this.pages(entity)) for (const r of page) out.set(r.id, r);
+      return out;
+    }
     return (await this.open(entity)).records;
   }
 
@@ -123,16 +215,42 @@ export class Mirror {
   }
 
   async get(entity: string, id: string): Promise<MirrorRecord | undefined> {
+    if (this.table) return (await this.getMany(entity, [id])).get(id);
     return (await this.load(entity)).get(id);
   }
 
   /** Replaces a whole list (a full load). */
   async replace(entity: string, records: MirrorRecord[], cursor?: string): Promise<void> {
+    if (this.table) {
+      await (await this.tableFor(entity)).replace(entity, records);
+      await this.markSynced(entity, cursor, await this.count(entity));
+      await this.changed(entity);
+      return;
+    }
     const list = await this.open(entity);
     list.records = new Map(records.map((r) => [r.id, r]));
     await this.snapshot(entity, list);
     await this.markSynced(entity, cursor, list.records.size);
     await this.changed(entity);
+  }
+
+  /**
+   * Replaces a whole list whose records arrive a page at a time (a full load): on PostgreSQL each page
+   * is written as it comes in one transaction, committed by `commit` (readers see the old list until
+   * then; `abort` keeps it); in memory the pages are gathered and `commit` is `replace`. `commit` does
+   * not mark the list synced: `upsert(entity, [], cursor)` does.
+   */
+  async replacing(entity: string): Promise<MirrorReplacement> {
+    if (this.table) {
+      const replacement = await (await this.tableFor(entity)).replacing(entity);
+      return { ...replacement, commit: async () => { await replacement.commit(); await this.changed(entity); } };
+    }
+    const gathered: MirrorRecord[] = [];
+    return {
+      add: async (records) => void gathered.push(...records),
+      commit: () => this.replace(entity, gathered),
+      abort: async () => void (gathered.length = 0),
+    };
   }
 
   /**
@@ -142,6 +260,13 @@ export class Mirror {
    * its last version (as if the records were applied one after the other).
    */
   async upsert(entity: string, records: MirrorRecord[], cursor?: string, source?: MirrorSource): Promise<void> {
+    if (this.table) {
+      // The page is committed as it arrives; `source` is not kept (the rows are the records).
+      await (await this.tableFor(entity)).upsert(entity, records);
+      if (records.length > 0) await this.changed(entity, records.map((r) => r.id));
+      if (cursor !== undefined) await this.markSynced(entity, cursor, await this.count(entity));
+      return;
+    }
     const list = await this.open(entity);
     if (records.length > 0) {
       const latest = new Map<string, MirrorRecord>();
@@ -160,6 +285,11 @@ export class Mirror {
 
   /** Removes records QuickBooks deleted (one tombstone segment). */
   async delete(entity: string, ids: string[]): Promise<void> {
+    if (this.table) {
+      await (await this.tableFor(entity)).delete(entity, ids);
+      if (ids.length > 0) await this.changed(entity, [...new Set(ids)]);
+      return;
+    }
     const list = await this.open(entity);
     const gone = [...new Set(ids)];
     if (gone.length === 0) return;
@@ -187,8 +317,9 @@ export class Mirror {
     return this.store.events.publish(companyTopic('mirror', this.company), { entity, ...(few ? { ids: few } : {}) });
   }
 
-  /** Forgets the in-memory copy (e.g. after another instance changed the list); the store stays. */
+  /** Forgets the in-memory copy (e.g. after another instance changed the list); the store stays. Nothing is cached on PostgreSQL but the key scan. */
   invalidate(entity?: string): void {
+    this.table?.forget(entity);
     if (entity) {
       this.lists.delete(entity);
       this.loading.delete(entity);

@@ -18,7 +18,7 @@ import type { SegmentStore } from './segments';
 // ---------------------------------------------------------------------------------------- node-postgres
 
 /** The part of node-postgres used here (pg is an optional dependency, so no compile-time types). */
-interface PgClient {
+export interface PgClient {
   query(text: string, params?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
 }
 interface PgPoolClient extends PgClient {
@@ -106,6 +106,72 @@ function rowOf(doc: Doc): unknown[] {
 }
 
 /**
+ * Columns of one collection beyond COLUMNS (migration 3), written from JavaScript with every write:
+ * the matches' key (as `keyHash`, equality only), admin link and outcome, so matching looks them up
+ * by index and counts them instead of loading every match (matching/table-book.ts).
+ */
+const EXTRA_COLUMNS: Partial<Record<string, Record<string, (doc: Doc) => string | null>>> = {
+  matches: {
+    key_hash: (doc) => (typeof doc.key === 'string' ? keyHash(doc.key) : null),
+    // a text column holds no NUL character; no QuickBooks id has one, so such a link matches nothing
+    linked_qb_id: (doc) => (typeof doc.linkedQbId === 'string' && !doc.linkedQbId.includes('\u0000') ? doc.linkedQbId : null),
+    status: (doc) => (typeof doc.status === 'string' ? doc.status : null),
+    issue: (doc) => (typeof doc.issue === 'string' ? doc.issue : null),
+  },
+};
+
+/**
+ * A match key as an index column: its SHA-1 (base64). Keys are compared for equality only, and a key
+ * may be long (an index entry has a size limit) or hold `\u0000` (which a text column refuses).
+ */
+export function keyHash(key: string): string {
+  return require('node:crypto').createHash('sha1').update(key).digest('base64');
+}
+
+/** A collection's row for a document: `_id`, the document's text, the COLUMNS, then its extra columns. */
+export function collectionRow(name: string, doc: Doc): unknown[] {
+  return [...rowOf(doc), ...Object.values(EXTRA_COLUMNS[name] ?? {}).map((value) => value(doc))];
+}
+
+/** The column names of `collectionRow` after `_id, doc`. */
+export function collectionColumns(name: string): string[] {
+  return [...COLUMNS, ...Object.keys(EXTRA_COLUMNS[name] ?? {})];
+}
+
+/**
+ * Keeps the planner's statistics of tables that grow fast (the mirror's records and keys, the matches)
+ * close to their size: after a process wrote more rows than a fifth of what the last ANALYZE counted
+ * (and at least 2,000), it runs ANALYZE, so the index look-ups of matching are planned as such instead
+ * of as scans of tables the planner still believes empty (autovacuum analyzes too, but only a minute
+ * or more later).
+ */
+export class TableStats {
+  private readonly pending = new Map<string, { rows: number; size: number }>();
+
+  constructor(private readonly pool: PgPool) {}
+
+  /** `rows` rows of `table` were written; analyzes it when they are many for its known size. */
+  async wrote(table: string, rows: number): Promise<void> {
+    const t = this.pending.get(table) ?? { rows: 0, size: 0 };
+    t.rows += rows;
+    this.pending.set(table, t);
+    if (t.rows < Math.max(2_000, t.size / 5)) return;
+    t.rows = 0;
+    await this.pool.query(`ANALYZE ${table}`);
+    const { rows: found } = await this.pool.query(`SELECT reltuples::bigint AS n FROM pg_class WHERE oid = $1::regclass`, [table]);
+    t.size = Math.max(0, Number(found[0]?.n ?? 0));
+  }
+}
+
+/** The document's text as the collections store it (nedb's serialisation) and back. */
+export function serializeDoc(doc: Doc): string {
+  return model.serialize(doc);
+}
+export function deserializeDoc(text: string): Doc {
+  return model.deserialize(text);
+}
+
+/**
  * The SQL that narrows the candidates of `query`: equality on `_id` (or `_id: {$in}`) and string
  * equality (or `{$in}` of strings) on the generated columns. A superset of nedb's answer for the documents the package writes
  * (where these fields are strings); nedb's matcher then decides on each row.
@@ -170,6 +236,7 @@ class PgCursor<T> implements QueryCursor<T> {
 export class PgCollection implements Collection {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly table: string;
+  private readonly columns: string[];
 
   constructor(
     private readonly pool: PgPool,
@@ -177,6 +244,11 @@ export class PgCollection implements Collection {
     readonly name: string,
   ) {
     this.table = `${schemaIdent(schema)}."qb_${name}"`;
+    this.columns = collectionColumns(name);
+  }
+
+  private row(doc: Doc): unknown[] {
+    return collectionRow(this.name, doc);
   }
 
   /** Runs `fn` after every earlier operation of this collection (nedb's executor does the same). */
@@ -253,9 +325,9 @@ export class PgCollection implements Collection {
     try {
       for (let i = 0; i < list.length; i += 5_000) {
         const part = list.slice(i, i + 5_000);
-        const rows = part.map(rowOf);
+        const rows = part.map((d) => this.row(d));
         await client.query(
-          `INSERT INTO ${this.table} (_id, doc, ${COLUMNS.join(', ')}) SELECT * FROM unnest($1::text[], $2::json[], ${COLUMNS.map((_, i) => `$${i + 3}::text[]`).join(', ')})`,
+          `INSERT INTO ${this.table} (_id, doc, ${this.columns.join(', ')}) SELECT * FROM unnest($1::text[], $2::json[], ${this.columns.map((_, i) => `$${i + 3}::text[]`).join(', ')})`,
           rows[0]!.map((_, col) => rows.map((r) => r[col])),
         );
       }
@@ -288,7 +360,7 @@ export class PgCollection implements Collection {
         const before = targets[i] as Doc;
         const after = changed[i] as Doc;
         if (after._id !== before._id) throw new Error("You cannot change a document's _id");
-        await client.query(`UPDATE ${this.table} SET doc = $2::json, ${COLUMNS.map((c, j) => `${c} = $${j + 3}`).join(', ')} WHERE _id = $1`, rowOf(after));
+        await client.query(`UPDATE ${this.table} SET doc = $2::json, ${this.columns.map((c, j) => `${c} = $${j + 3}`).join(', ')} WHERE _id = $1`, this.row(after));
       }
       if (!options.returnUpdatedDocs) return changed.length;
       const copies = changed.map((d) => model.deepCopy(d));
@@ -361,6 +433,30 @@ export function migrations(collections: readonly string[]): Array<{ version: num
       sql: [
         // instances.ts: one row per open store, its heartbeat renewed every lease/3 (the database's clock)
         'CREATE TABLE qb_instances (id text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, started_at timestamptz NOT NULL, heartbeat_at timestamptz NOT NULL)',
+      ],
+    },
+    {
+      version: 3,
+      name: 'mirror records and match keys in tables',
+      sql: [
+        // One row per mirrored QuickBooks record; `seq` keeps the order records were first written (the
+        // in-memory mirror's order, the order of duplicate candidates). mirror/table-mirror.ts.
+        'CREATE SEQUENCE qb_mirror_records_seq',
+        `CREATE TABLE qb_mirror_records (company text NOT NULL, entity text NOT NULL, id text NOT NULL, seq bigint NOT NULL,
+          active boolean NOT NULL, rec text NOT NULL, PRIMARY KEY (company, entity, id))`,
+        'CREATE INDEX qb_mirror_records_seq_idx ON qb_mirror_records (company, entity, seq)',
+        // The QuickBooks-side match key of each record under each key rule (by the rule's id), as keyHash;
+        // a record's rows go when it is written again or deleted.
+        `CREATE TABLE qb_mirror_keys (company text NOT NULL, entity text NOT NULL, rule text NOT NULL, id text NOT NULL, key_hash text NOT NULL,
+          PRIMARY KEY (company, entity, rule, id),
+          FOREIGN KEY (company, entity, id) REFERENCES qb_mirror_records (company, entity, id) ON DELETE CASCADE)`,
+        'CREATE INDEX qb_mirror_keys_key_idx ON qb_mirror_keys (company, entity, rule, key_hash)',
+        'CREATE INDEX qb_mirror_keys_id_idx ON qb_mirror_keys (company, entity, id)',
+        // The matches' key and link as columns (written from JavaScript; existing rows are filled on first use).
+        'ALTER TABLE qb_matches ADD COLUMN key_hash text, ADD COLUMN linked_qb_id text, ADD COLUMN status text, ADD COLUMN issue text',
+        'CREATE INDEX qb_matches_key_idx ON qb_matches (company, kind, key_hash)',
+        'CREATE INDEX qb_matches_page_idx ON qb_matches (company, kind, _id)',
+        'CREATE INDEX qb_matches_linked_idx ON qb_matches (company, kind, linked_qb_id) WHERE linked_qb_id IS NOT NULL',
       ],
     },
   ];

@@ -7,7 +7,7 @@ import { describeFindings, quarantineCorruptLines, readQuarantine, type Quaranti
 import type { Collection } from './collection';
 import { LocalEvents, PgEvents, type PgEventsOptions, type StoreEvents } from './events';
 import { DEFAULT_LEASE_MS, LocalInstances, PgInstances, type Instances } from './instances';
-import { createPool, migrate, PgCollection, PgSegments, type PgPool } from './postgres';
+import { createPool, migrate, PgCollection, PgSegments, schemaIdent, TableStats, type PgPool } from './postgres';
 import { SecretBox } from './secrets';
 import { DiskSegments, type SegmentStore } from './segments';
 import { intSetting } from '../util/env';
@@ -54,6 +54,14 @@ export interface StoreOptions {
    * over (ms); default `QB_INSTANCE_LEASE_MS`, else 30 000 (instances.ts).
    */
   leaseMs?: number;
+}
+
+/** A PostgreSQL store's pool and its schema (as a quoted SQL identifier). */
+export interface PgAccess {
+  pool: PgPool;
+  schema: string;
+  /** One per store: when the tables that grow fast are analyzed. */
+  stats: TableStats;
 }
 
 /** The backend-specific part of a store: how it flushes and closes. */
@@ -105,6 +113,11 @@ export class Store {
      * (instances.ts): `instance.id`, `instance.leaseMs`, `instance.alive(ids)`, `instance.isAlive(id)`.
      */
     readonly instance: Instances,
+    /**
+     * On PostgreSQL, the pool and schema, for the parts that keep their own tables (the mirror's records
+     * and the match keys: mirror/table-mirror.ts, matching/table-book.ts); undefined on nedb.
+     */
+    readonly sql?: PgAccess,
   ) {
     this.secrets = secrets;
   }
@@ -186,7 +199,7 @@ export class Store {
     const secrets = SecretBox.forStore(dir, options.secret);
     const events = new PgEvents(pool, url, schema, options.warn ?? (() => undefined), options.events);
     await events.start();
-    return new Store(dir, collections, backend, secrets, [], new PgSegments(pool, schema), events, instance);
+    return new Store(dir, collections, backend, secrets, [], new PgSegments(pool, schema), events, instance, { pool, schema: schemaIdent(schema), stats: new TableStats(pool) });
   }
 
   get mirror(): Collection { return this.collection('mirror'); }

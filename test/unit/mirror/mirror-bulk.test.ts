@@ -1,7 +1,7 @@
 /**
  * Mirror storage: each write is one appended segment (its records serialised once), later copies win,
  * deletes are tombstones, snapshots void what came before them; the in-memory copy and what a reopened
- * store reads always agree.
+ * store reads always agree. This is the nedb store's layout; on PostgreSQL the mirror is a table (mirror-table.test.ts).
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';

@@ -12,6 +12,7 @@ import { RANK, type JobKind } from '../../../nodes/lib/jobs';
 import { Store, TokenVault } from '../../../nodes/lib/store';
 import type { SimulatorOptions } from '../../sim/qbo/server';
 import { tempDir } from '../../support/tmp';
+import { openTestStore } from '../../support/store';
 import { harness, type Harness } from './harness';
 
 export interface Events {
@@ -35,7 +36,8 @@ export class OnlineRig {
 
   /** Opens the store and the simulator (with an income account); the company is made by `newCompany`. */
   async open(): Promise<this> {
-    this.store = await Store.open(path.join(this.tmp.dir, 'store'));
+    // the store on the test backend (QB_TEST_STORE), in a folder (and schema) of this rig's own
+    this.store = await openTestStore(path.join(this.tmp.dir, `store_${path.basename(this.tmp.dir).replace(/\W/g, '_')}`));
     this.vault = new TokenVault<TokenSet>(this.store);
     this.h = await harness({ sim: this.options.sim, store: this.vault });
     this.incomeAccountId = this.h.sim.seed('Account', [{ Name: 'Sales of Product Income', AccountType: 'Income' }])[0].Id as string;

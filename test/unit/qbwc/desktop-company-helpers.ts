@@ -14,6 +14,7 @@ import { Store } from '../../../nodes/lib/store';
 import { QbdCompany, type QbdCompanyOptions } from '../../sim/qbd';
 import { WebConnectorSimulator, type FaultOptions } from '../../sim/qbwc';
 import { tempDir } from '../../support/tmp';
+import { openTestStore } from '../../support/store';
 
 export const USER = 'nodered-qb';
 export const PASSWORD = 'S3cret&Pass';
@@ -52,7 +53,8 @@ export class Rig {
   constructor(private readonly options: RigOptions = {}) {}
 
   async open(): Promise<this> {
-    this.store = await Store.open(path.join(this.tmp.dir, 'store'));
+    // the store on the test backend (QB_TEST_STORE), in a folder (and schema) of this rig's own
+    this.store = await openTestStore(path.join(this.tmp.dir, `store_${path.basename(this.tmp.dir).replace(/\W/g, '_')}`));
     this.qbd = new QbdCompany({ clock: this.clock.now, ...this.options.qbd });
     await this.newCompany();
     await this.startService();

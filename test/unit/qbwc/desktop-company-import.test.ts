@@ -54,9 +54,10 @@ describe('DesktopCompany: imports by date range', () => {
     assert.deepEqual({ ...job.result, watermark: undefined }, { count: 1200, from: '2024-01-01', to: '2024-06-30', watermark: undefined });
     assert.equal(res.closeMessage, '0 sent, 1 complete, 0 errors, 1,200 records imported');
 
-    // The pages are kept as QuickBooks answered them (qbXML segments) and read back the same after a restart.
+    // The pages are kept as QuickBooks answered them (qbXML segments on nedb; rows of the mirror's table
+    // on PostgreSQL) and read back the same after a restart.
     const segments = await r.store.mirror.find({ company: 'qbd-test', entity: 'customers' });
-    assert.deepEqual(segments.map((d) => d.format), ['qbxml', 'qbxml', 'qbxml']);
+    assert.deepEqual(segments.map((d) => d.format), r.store.backendKind === 'nedb' ? ['qbxml', 'qbxml', 'qbxml'] : []);
     const restarted = await r.newCompany();
     assert.deepEqual(
       new Map((await restarted.mirror.list('customers')).map((c) => [c.id, c])),

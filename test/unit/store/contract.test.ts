@@ -11,7 +11,8 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Mirror, type MirrorRecord } from '../../../nodes/lib/mirror';
 import { COLLECTIONS, Store, TokenVault, storeUrl } from '../../../nodes/lib/store';
-import { createPool, migrate, migrations } from '../../../nodes/lib/store/postgres';
+import { MatchBook } from '../../../nodes/lib/matching';
+import { createPool, keyHash, migrate, migrations } from '../../../nodes/lib/store/postgres';
 import { PG_URL, pgQuery, pgSkip, testSchema } from '../../support/pg';
 import { segmentNames } from '../../support/store';
 import { tempDir } from '../../support/tmp';
@@ -189,7 +190,7 @@ for (const backend of ['nedb', 'postgres'] as const) {
       await again.close();
     });
 
-    it('mirror segments: written, read back after a reopen, superseded by a snapshot and removed', async () => {
+    it('mirror segments: written, read back after a reopen, superseded by a snapshot and removed', { skip: backend === 'postgres' ? 'PostgreSQL keeps the mirror in a table (next test)' : false }, async () => {
       const store = await fresh();
       const rec = (i: number, name = `Customer ${i}`): MirrorRecord => ({ id: `L${i}`, name, active: true, data: { ListID: `L${i}` } });
       const mirror = new Mirror(store, 'c1');
@@ -218,6 +219,65 @@ for (const backend of ['nedb', 'postgres'] as const) {
     });
 
     if (backend === 'postgres') {
+      it('mirror records: one row each in qb_mirror_records, read back after a reopen; a replace leaves only its records; no segment', async () => {
+        const store = await fresh();
+        const schema = testSchema(path.basename(store.dir));
+        const rec = (i: number, name = `Customer ${i}`): MirrorRecord => ({ id: `L${i}`, name, active: true, data: { ListID: `L${i}` } });
+        const mirror = new Mirror(store, 'c1');
+        await mirror.upsert('customers', Array.from({ length: 50 }, (_, i) => rec(i)), 'cur-1');
+        await mirror.upsert('customers', [rec(3, 'Renamed')]);
+        await mirror.delete('customers', ['L4']);
+        assert.deepEqual(await segmentNames(store), [], 'no segment payload');
+        assert.equal((await store.mirror.find({})).length, 0, 'no segment document');
+        const rows = await pgQuery(`SELECT id, rec FROM "${schema}".qb_mirror_records WHERE company = 'c1' AND entity = 'customers' ORDER BY seq`);
+        assert.equal(rows.length, 49);
+        assert.equal(JSON.parse(rows.find((r) => r.id === 'L3').rec).name, 'Renamed');
+        await store.close();
+        const again = await open(store.dir);
+        const records = new Map((await new Mirror(again, 'c1').list('customers')).map((r) => [r.id, r]));
+        assert.equal(records.size, 49);
+        assert.equal(records.get('L3')?.name, 'Renamed');
+        assert.equal(records.has('L4'), false);
+        assert.equal((await new Mirror(again, 'c1').age('customers')).cursor, 'cur-1');
+        await new Mirror(again, 'c1').replace('customers', [rec(1)]);
+        assert.deepEqual((await pgQuery(`SELECT id FROM "${schema}".qb_mirror_records`)).map((r) => r.id), ['L1']);
+        await again.close();
+      });
+
+      it('mirror segments a store wrote before migration 3 are moved into the table when their list is first used', async () => {
+        const store = await fresh();
+        const rec = (i: number): MirrorRecord => ({ id: `L${i}`, name: `Customer ${i}`, active: true, data: { ListID: `L${i}` } });
+        // migration 1's layout: a segment document naming its payload
+        await store.segments.write('mirror-segments/c1/customers/1.json', JSON.stringify([rec(1), rec(2)]));
+        await store.mirror.insert({ _id: 'c1|customers|1', company: 'c1', entity: 'customers', seq: 1, file: 'mirror-segments/c1/customers/1.json', format: 'json' });
+        await store.mirror.insert({ _id: 'c1|customers|2', company: 'c1', entity: 'customers', seq: 2, deleted: ['L2'] });
+        const mirror = new Mirror(store, 'c1');
+        assert.deepEqual((await mirror.list('customers')).map((r) => r.id), ['L1']);
+        assert.equal((await store.mirror.find({})).length, 0, 'the segment documents are gone');
+        assert.equal(await store.segments.read('mirror-segments/c1/customers/1.json'), undefined, 'and their payloads');
+        assert.deepEqual((await new Mirror(store, 'c1').list('customers')).map((r) => r.id), ['L1']);
+        await store.close();
+      });
+
+      it('matches written before migration 3 get their key, link and outcome columns on first use; the documents stay as they were', async () => {
+        const store = await fresh();
+        const schema = testSchema(path.basename(store.dir));
+        const doc = { _id: 'c1|item|a1', company: 'c1', kind: 'item', appId: 'a1', appName: 'A', key: 'k1', record: {}, status: 'issue', issue: 'item-not-found', linkedQbId: '7', updatedAt: 'x' };
+        await store.matches.insert([doc, { _id: 'c1|item|odd', company: 'c1', kind: 'item' }]);
+        await pgQuery(`UPDATE "${schema}".qb_matches SET key_hash = NULL, linked_qb_id = NULL, status = NULL, issue = NULL`); // as migration 3 leaves them
+        const lines = async () => (await rawText(store, 'matches')).split('\n').sort();
+        const before = await lines();
+        const book = new MatchBook(store, 'c1', 'item');
+        assert.equal((await book.get('a1'))?.key, 'k1');
+        const rows = await pgQuery(`SELECT _id, key_hash, linked_qb_id, status, issue FROM "${schema}".qb_matches ORDER BY _id`);
+        assert.deepEqual(rows.map((r) => [r._id, r.key_hash, r.linked_qb_id, r.status, r.issue]), [
+          ['c1|item|a1', keyHash('k1'), '7', 'issue', 'item-not-found'],
+          ['c1|item|odd', keyHash(''), null, null, null],
+        ]);
+        assert.deepEqual(await lines(), before, 'the documents are not rewritten');
+        await store.close();
+      });
+
       it('migrations: run by two processes at once, each version is applied once; running again applies nothing', async () => {
         const schema = testSchema(`mig_${++n}`);
         const a = createPool(PG_URL);
@@ -231,7 +291,7 @@ for (const backend of ['nedb', 'postgres'] as const) {
           const rows = await pgQuery(`SELECT version FROM "${schema}".qb_migrations ORDER BY version`);
           assert.deepEqual(rows.map((r) => r.version), versions);
           const tables = await pgQuery(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
-          assert.deepEqual(tables.map((r) => r.table_name), [...COLLECTIONS.map((c) => `qb_${c}`), 'qb_instances', 'qb_migrations', 'qb_segments'].sort());
+          assert.deepEqual(tables.map((r) => r.table_name), [...COLLECTIONS.map((c) => `qb_${c}`), 'qb_instances', 'qb_migrations', 'qb_mirror_keys', 'qb_mirror_records', 'qb_segments'].sort());
         } finally {
           await a.end();
           await b.end();

@@ -4,7 +4,7 @@
  * with a full reload when the gap passed 29 days or an answer was saturated. The cursor is the server
  * time of QuickBooks' answer (kept in the store's `state` collection), never the local clock.
  */
-import type { Mirror, MirrorRecord } from '../../mirror';
+import type { Mirror, MirrorReplacement } from '../../mirror';
 import type { Store } from '../../store';
 import { StateDoc } from '../base';
 import type { MirrorEntity } from '../types';
@@ -38,23 +38,50 @@ export interface SyncOutcome {
 
 const QBO_LISTS: QboEntity[] = MIRROR_LISTS.map((l) => l.qbo);
 
-/** Loads every list fully (inactive records included) and replaces the mirror's copy of each. */
+/**
+ * Loads every list fully (inactive records included) and replaces the mirror's copy of each, a page at
+ * a time (Mirror.replacing: on PostgreSQL nothing holds a whole list); each list is replaced when its
+ * last page is in, then every list is marked synced at the load's cursor.
+ */
 export async function loadAll(client: QboClient, mirror: Mirror, now: () => number, onProgress?: (p: Progress) => void): Promise<{ cursor: string; counts: Partial<Record<MirrorEntity, number>> }> {
-  const received = new Map<MirrorEntity, MirrorRecord[]>(MIRROR_LISTS.map((l) => [l.mirror, []]));
-  const result = await fullLoad(
-    client,
-    QBO_LISTS,
-    (entity: QboEntity, rows: QboRecord[]) => {
-      const target = mirrorEntityOf(entity) as MirrorEntity;
-      (received.get(target) as MirrorRecord[]).push(...toMirrorRecords(target, rows));
-    },
-    onProgress,
-    now,
-  );
   const counts: Partial<Record<MirrorEntity, number>> = {};
-  for (const [entity, records] of received) {
-    await mirror.replace(entity, records, result.cursor);
-    counts[entity] = records.length;
+  let current: { entity: MirrorEntity; writer: MirrorReplacement } | undefined;
+  const finish = async () => {
+    if (!current) return;
+    const done = current;
+    current = undefined;
+    await done.writer.commit();
+  };
+  let result: Awaited<ReturnType<typeof fullLoad>>;
+  try {
+    result = await fullLoad(
+      client,
+      QBO_LISTS,
+      async (entity: QboEntity, rows: QboRecord[]) => {
+        const target = mirrorEntityOf(entity) as MirrorEntity;
+        if (current?.entity !== target) {
+          await finish();
+          current = { entity: target, writer: await mirror.replacing(target) };
+        }
+        const records = toMirrorRecords(target, rows);
+        await current.writer.add(records);
+        counts[target] = (counts[target] ?? 0) + records.length;
+      },
+      onProgress,
+      now,
+    );
+    await finish();
+  } catch (err) {
+    await current?.writer.abort().catch(() => undefined);
+    throw err;
+  }
+  for (const { mirror: entity } of MIRROR_LISTS) {
+    if (counts[entity] === undefined) {
+      counts[entity] = 0;
+      await mirror.replace(entity, [], result.cursor); // an empty list
+    } else {
+      await mirror.upsert(entity, [], result.cursor); // marks it synced at the load's cursor
+    }
   }
   return { cursor: result.cursor, counts };
 }
