@@ -5,11 +5,14 @@
  * The orders are split between the instances; both send loops take jobs from the same outbox, so each
  * job must be claimed by one of them: duplicates in the simulators must be 0.
  *
- * Throughput is bounded by Intuit's limits per company (qbo.md §2.7: 40 batch requests of 30 a minute =
- * 1,200 invoices a minute), so the same orders are also spread over 20 companies at once (20 simulators,
- * one realm each). Time is dilated: every window is Intuit's minute divided by BENCH_DILATION (default
- * 20: 3 s) with Intuit's counts per window, in the simulator and in the client's throttle alike, so the
- * rates printed "per Intuit minute" are the measured rate divided by the dilation.
+ * In production the rate per company is bounded by Intuit's limits (qbo.md §2.7: 40 batch requests of 30
+ * a minute = 1,200 invoices a minute per company). To measure what the package itself can do, every
+ * window is Intuit's minute divided by BENCH_DILATION (default 20: 3 s, with Intuit's counts per window)
+ * in the simulators and in the client's throttle alike, so the limits are 20× looser than Intuit's and
+ * the measured rate is the package's (instances, store, CPU). Printed beside it: Intuit's ceiling for the
+ * companies of the run (1,200 a minute each); the lower of the two is what a deployment gets. The same
+ * orders are also spread over 20 companies at once (20 simulators, one realm each), where the ceiling is
+ * 20 times higher and the package's own rate decides.
  *
  * env: BENCH_INSTANCE_ORDERS (order counts, default "1000,10000"), BENCH_COMPANIES (default 20),
  * BENCH_DILATION (20), QB_TEST_PG_URL (the PostgreSQL server; default postgres://postgres@127.0.0.1:5432/test).
@@ -170,22 +173,22 @@ run(async () => {
     rows.push(await scenario(orders, 1, 1, 'nedb'));
     for (const instances of [1, 2]) rows.push(await scenario(orders, instances, 1));
   }
-  // (each scenario's figures are printed in the table below)
   const many = Math.max(...ORDER_COUNTS);
   for (const instances of [1, 2]) rows.push(await scenario(many, instances, MANY));
 
-  const perMinute = (r: Outcome) => r.orders / (r.ms / 60_000) / DILATION;
+  const perMinute = (r: Outcome) => r.orders / (r.ms / 60_000);
   const lines = [
     `\n## bench:instances — packed orders → QuickBooks Online invoices through 1 and 2 instances on one PostgreSQL store`,
     '',
-    `time dilation ${DILATION}× (a ${60 / DILATION} s window with Intuit's counts: 500 requests, 40 batch requests, 10 concurrent per company); Intuit's ceiling per company: ${INTUIT_PER_MINUTE.toLocaleString('en-US')} invoices a minute (40 batches × ${BATCH})`,
+    `Intuit's windows ${DILATION}× shorter (${60 / DILATION} s, Intuit's counts: 500 requests, 40 batch requests, 10 concurrent per company), so the measured rate is the package's; Intuit's ceiling: ${INTUIT_PER_MINUTE.toLocaleString('en-US')} invoices a minute per company (40 batches × ${BATCH})`,
     '',
-    '| store | orders | instances | companies | wall s | invoices / Intuit minute | per company | share of the ceiling | invoices | duplicates | sent twice (6140) | write calls | 429s | instances\' CPU s | peak RSS MB (largest instance) |',
+    '| store | orders | instances | companies | wall s | invoices / min measured | Intuit\'s ceiling / min | measured ÷ ceiling | invoices | duplicates | sent twice (6140) | write calls | 429s | instances\' CPU s | peak RSS MB (largest instance) |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
     const pm = perMinute(r);
-    lines.push(`| ${r.backend === 'postgres' ? 'PostgreSQL' : 'nedb'} | ${r.orders.toLocaleString('en-US')} | ${r.instances} | ${r.companies} | ${(r.ms / 1000).toFixed(1)} | ${Math.round(pm).toLocaleString('en-US')} | ${Math.round(pm / r.companies).toLocaleString('en-US')} | ${((pm / r.companies / INTUIT_PER_MINUTE) * 100).toFixed(0)}% | ${r.invoices.toLocaleString('en-US')} | ${r.duplicates} | ${r.refusedAgain} | ${r.writeCalls} | ${r.throttled} | ${(r.workerCpuMs / 1000).toFixed(1)} | ${r.workerPeakRssMb} |`);
+    const ceiling = INTUIT_PER_MINUTE * r.companies;
+    lines.push(`| ${r.backend === 'postgres' ? 'PostgreSQL' : 'nedb'} | ${r.orders.toLocaleString('en-US')} | ${r.instances} | ${r.companies} | ${(r.ms / 1000).toFixed(1)} | ${Math.round(pm).toLocaleString('en-US')} | ${ceiling.toLocaleString('en-US')} | ${(pm / ceiling).toFixed(2)} | ${r.invoices.toLocaleString('en-US')} | ${r.duplicates} | ${r.refusedAgain} | ${r.writeCalls} | ${r.throttled} | ${(r.workerCpuMs / 1000).toFixed(1)} | ${r.workerPeakRssMb} |`);
   }
   const find = (orders: number, instances: number, companies: number) => rows.find((r) => r.backend === 'postgres' && r.orders === orders && r.instances === instances && r.companies === companies) as Outcome;
   lines.push('');
