@@ -13,11 +13,12 @@ import { performance } from 'node:perf_hooks';
 import { BaseCompany } from '../nodes/lib/company/base';
 import type { WritePayload } from '../nodes/lib/jobs';
 import { Store } from '../nodes/lib/store';
+import { PG_URL as DEFAULT_PG_URL, pgQuery } from '../test/support/pg-query';
 import { measure, report, run, type Phase } from './harness';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES || 5_000);
 const UPSERTS = Number(process.env.BENCH_UPSERTS || 500);
-const PG_URL = process.env.QB_BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const PG_URL = process.env.QB_BENCH_PG_URL || DEFAULT_PG_URL;
 
 /** A company with no connection: its mirror and its subscription to the other instances' changes. */
 class BenchCompany extends BaseCompany {
@@ -61,10 +62,7 @@ function percentiles(label: string, delays: number[]): string {
 
 async function reachable(): Promise<string | undefined> {
   try {
-    const pg = require('pg');
-    const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 });
-    await client.connect();
-    await client.end();
+    await pgQuery('SELECT 1', [], PG_URL);
     return undefined;
   } catch (err) {
     return (err as Error).message || 'no answer';
@@ -72,11 +70,7 @@ async function reachable(): Promise<string | undefined> {
 }
 
 async function dropSchema(schema: string): Promise<void> {
-  const pg = require('pg');
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await client.end();
+  await pgQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`, [], PG_URL);
 }
 
 run(async () => {

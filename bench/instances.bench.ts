@@ -23,12 +23,12 @@ import path from 'node:path';
 import { toTokenSet } from '../nodes/lib/company/qbo/oauth';
 import { Store, TokenVault } from '../nodes/lib/store';
 import { startQboSimulator, type QboSimulator } from '../test/sim/qbo/server';
+import { PG_URL, pgQuery } from '../test/support/pg-query';
 import { tempDir } from '../test/support/tmp';
 import { invoiceCensus, seedMatches, seedSimulator } from './bluetrace-orders';
 import { run } from './harness';
 import type { WorkerCompany, WorkerConfig } from './instances-worker';
 
-const PG_URL = process.env.QB_TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const ORDER_COUNTS = (process.env.BENCH_INSTANCE_ORDERS || '1000,10000').split(',').map(Number).filter((n) => n > 0);
 const MANY = Number(process.env.BENCH_COMPANIES || 20);
 const DILATION = Number(process.env.BENCH_DILATION || 20);
@@ -49,17 +49,6 @@ interface Outcome {
   refusedAgain: number;
   workerCpuMs: number;
   workerPeakRssMb: number;
-}
-
-async function pgQuery(sql: string, params: unknown[] = []): Promise<any[]> {
-  const pg = require('pg');
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
 }
 
 /** The nedb store is the worker's own (one process): it counts its complete invoice jobs. */

@@ -12,6 +12,7 @@ import { QbdCompany } from '../sim/qbd';
 import { startQboSimulator, type QboSimulator } from '../sim/qbo';
 import { WebConnectorSimulator } from '../sim/qbwc';
 import { qboSimEnv } from '../support/env';
+import { call as get, postJson } from '../support/http-call';
 import { eventually } from '../support/flow-server';
 import { PG_URL, pgSkip, testSchema } from '../support/pg';
 import { startRed, type RedProcess } from '../support/red-process';
@@ -29,21 +30,9 @@ const SALES = 12;
 /** The lease after which a dead instance's jobs are taken over (short, so the test does not wait 30 s). */
 const LEASE_MS = 2_000;
 
-async function call(base: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(base + url, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(20_000),
-  });
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = text;
-  }
-  return { status: res.status, body: parsed };
+/** GET, or a JSON POST when there is a body. */
+function call(base: string, url: string, body?: unknown): ReturnType<typeof get> {
+  return body === undefined ? get(base, url) : postJson(base, url, body);
 }
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);

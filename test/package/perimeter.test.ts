@@ -9,23 +9,12 @@ import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { startRed, startRedRefused } from '../support/red-process';
 import { POST_ENDPOINTS, startShippedRed, QBWC_TEST_PASSWORD, QBWC_TEST_USER, type ShippedRed } from '../support/shipped-red';
+import { call } from '../support/http-call';
 import { tempDir } from '../support/tmp';
 
 const tmp = tempDir();
 after(() => tmp.cleanup());
 
-
-async function call(base: string, path: string, init: RequestInit = {}): Promise<{ status: number; text: string; body: any; headers: Headers }> {
-  const res = await fetch(base + path, { ...init, signal: AbortSignal.timeout(15_000) });
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, text, body, headers: res.headers };
-}
 
 /** An error answer as the issue asks: JSON `{error, problems?}`, no stack, no file path. */
 function assertCleanError(r: { status: number; text: string; body: any }, status: number): void {

@@ -10,7 +10,9 @@ import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { after } from 'node:test';
 
-export const PG_URL = process.env.QB_TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
+import { PG_URL, pgQuery } from './pg-query';
+
+export { PG_URL, pgQuery };
 
 let checked: string | false | undefined;
 
@@ -53,18 +55,6 @@ after(dropTestSchemas);
 export function testSchema(label: string): string {
   used = true;
   return `${prefix}_${label.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 63);
-}
-
-/** Runs SQL on the test database through a client of its own. */
-export async function pgQuery(sql: string, params: unknown[] = []): Promise<any[]> {
-  const pg = require('pg');
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
 }
 
 async function dropTestSchemas(): Promise<void> {
