@@ -286,7 +286,7 @@ describe('Web Connector sessions across two instances on one PostgreSQL store', 
     const job = await b.company.outbox.get('customer:c2');
     assert.equal(job?.state, 'approved');
     assert.equal(job?.uncertain, true);
-    assert.equal(job?.history.filter((h) => /outcome unknown/.test(h.note ?? '')).length, 1, 'recovered once');
+    assert.equal(job?.history.filter((h) => /will look up before re-sending/.test(h.note ?? '')).length, 1, 'recovered once');
 
     const next = await sim().runSession();
     assert.deepEqual(next.errors, []);
