@@ -74,6 +74,28 @@ describe('QuickBooks Online on two instances sharing one PostgreSQL store', { sk
     }
   });
 
+  it("Intuit's limits are the realm's: two instances sending for it keep to half of them each, one alone to all of them", async () => {
+    const g = new Instances('qbo_share');
+    groups.push(g);
+    const { sim, clock, key, connect } = await simulated();
+    sims.push(sim);
+    const stores = [await g.add({ leaseMs: 600 }), await g.add({ leaseMs: 600 })];
+    const conns = stores.map(connect);
+    await conns[0].vault.save(key, toTokenSet(sim.realmId, sim.issueTokens(), clock.now()));
+    const companies = stores.map((store, i) => new OnlineCompany({ id: `qbo-share-${i}`, store, settings: { invoiceCreation: true }, client: conns[i].client, clock, syncEveryMinutes: 0 }));
+    try {
+      await Promise.all(companies.map((c) => c.start()));
+      const shares = () => conns.map((c) => c.client.throttle.sharedBy);
+      for (let waited = 0; shares().some((n) => n !== 2) && waited < 5_000; waited += 50) await sleep(50);
+      assert.deepEqual(shares(), [2, 2], 'each instance keeps to half');
+      await companies[0].close();
+      for (let waited = 0; shares()[1] !== 1 && waited < 5_000; waited += 50) await sleep(50);
+      assert.equal(shares()[1], 1, 'the one left sends with the whole of the limits');
+    } finally {
+      for (const c of companies) await c.close();
+    }
+  });
+
   it('a few hundred jobs enqueued through both instances: each record exactly once in QuickBooks', async () => {
     const g = new Instances('qbo_e2e');
     groups.push(g);

@@ -46,6 +46,38 @@ describe('per-realm throttle', () => {
     for (let i = 40; i < starts.length; i += 1) assert.ok(starts[i] - starts[i - 40] >= 60_000, `batch ${i}`);
   });
 
+  it('keeps to its share of the limits when instances share the realm (2: 5 at once, 20 batch requests a minute)', async () => {
+    const clock = new FakeClock();
+    const t = new RealmThrottle(clock);
+    t.setShares(2);
+    assert.equal(t.sharedBy, 2);
+    let running = 0;
+    let max = 0;
+    await Promise.all(Array.from({ length: 30 }, async () => {
+      const release = await t.acquire();
+      running += 1;
+      max = Math.max(max, running);
+      await new Promise((r) => setImmediate(r));
+      running -= 1;
+      release();
+    }));
+    assert.equal(max, 5);
+    const starts: number[] = [];
+    await Promise.all(Array.from({ length: 41 }, async () => {
+      (await t.acquire(true))();
+      starts.push(clock.now());
+    }));
+    for (let i = 20; i < starts.length; i += 1) assert.ok(starts[i] - starts[i - 20] >= 60_000, `batch ${i}`);
+    t.setShares(1); // the other instance stopped: the whole of the limits again
+    const t0 = clock.now();
+    const more: number[] = [];
+    await Promise.all(Array.from({ length: 10 }, async () => {
+      (await t.acquire())();
+      more.push(clock.now());
+    }));
+    assert.ok(more.every((at) => at === t0), 'no wait with the whole budget back');
+  });
+
   it('does not hold up a plain request behind a batch waiting for its window', async () => {
     let now = 0;
     const never = { now: () => now, random: () => 0.5, sleep: (_ms: number, signal?: AbortSignal) => new Promise<void>((r) => signal?.addEventListener('abort', () => r())) };

@@ -144,6 +144,7 @@ export class OnlineCompany extends BaseCompany {
     if (this.closed) return;
     this.recoverTimer = setInterval(() => this.recoverDead(), this.store.instance.leaseMs);
     this.recoverTimer.unref();
+    await this.shareLimits().catch(() => undefined);
     const state = await this.syncState.load();
     if (state.loaded) this.setStatus({ state: 'connected' });
     await this.sync(false).catch(() => undefined);
@@ -185,6 +186,28 @@ export class OnlineCompany extends BaseCompany {
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.closeTimeoutMs)));
     await Promise.race([Promise.allSettled([this.loop, this.syncing, this.recovering]), timeout]);
     clearTimeout(timer);
+    await this.store.state.remove({ _id: this.senderId() }).catch(() => undefined);
+  }
+
+  /** This instance's entry among the senders of the realm (the store's `state`). */
+  private senderId(): string {
+    return `qbo-realm:${this.client.realmId}|sender|${this.store.instance.id}`;
+  }
+
+  /**
+   * Intuit's limits are the realm's, whichever instance sends: each instance notes that it sends for the
+   * realm (every lease) and keeps to its share of the limits, 1/n of them with n the live instances
+   * sending for it, so together they stay under Intuit's limits. Entries of dead instances are removed.
+   */
+  private async shareLimits(): Promise<void> {
+    const me = this.store.instance.id;
+    const realm = `qbo-realm:${this.client.realmId}`;
+    await this.store.state.update({ _id: this.senderId() }, { _id: this.senderId(), company: realm, kind: 'qbo-sender', instance: me, at: new Date().toISOString() }, { upsert: true });
+    const senders = (await this.store.state.find({ company: realm, kind: 'qbo-sender' })) as Array<{ _id: string; instance: string }>;
+    const others = senders.filter((d) => d.instance !== me);
+    const alive = await this.store.instance.alive(others.map((d) => d.instance));
+    for (const d of others) if (!alive.has(d.instance)) await this.store.state.remove({ _id: d._id });
+    this.client.throttle.setShares(1 + alive.size);
   }
 
   /**
@@ -285,6 +308,7 @@ export class OnlineCompany extends BaseCompany {
    */
   private recoverDead(): void {
     if (this.recovering || this.closed) return;
+    void this.shareLimits().catch(() => undefined);
     this.recovering = this.outbox
       .recoverSent({ own: false })
       .then((n) => {

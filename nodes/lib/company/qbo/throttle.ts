@@ -41,8 +41,33 @@ export class RealmThrottle {
   /** Aborts the pump's current sleep so a newly queued request is looked at at once. */
   private wake?: AbortController;
   readonly stats: ThrottleStats = { started: 0, maxInFlight: 0, waits: 0 };
+  /** Instances sending for this realm (this one included): each keeps to its share of Intuit's limits. */
+  private shares = 1;
 
   constructor(private readonly clock: Clock, readonly limits: ThrottleLimits = INTUIT_LIMITS) {}
+
+  /**
+   * `n` instances send for this realm (several Node-RED instances on one store): Intuit's limits are the
+   * realm's, so this one keeps to 1/n of each (at least one request of each kind), and together they stay
+   * under Intuit's limits instead of drawing 429s.
+   */
+  setShares(n: number): void {
+    const shares = Math.max(1, Math.floor(n) || 1);
+    if (shares === this.shares) return;
+    this.shares = shares;
+    this.wake?.abort();
+    this.slotFreed?.();
+  }
+
+  /** How many instances share this realm's limits. */
+  get sharedBy(): number {
+    return this.shares;
+  }
+
+  /** This instance's part of one of Intuit's limits. */
+  private part(limit: number): number {
+    return Math.max(1, Math.floor(limit / this.shares));
+  }
 
   /** Waits for a slot; call the returned function when the response (or failure) has arrived. */
   acquire(batch = false): Promise<() => void> {
@@ -69,9 +94,11 @@ export class RealmThrottle {
     this.prune(this.sent, now);
     this.prune(this.batches, now);
     let wait = Math.max(0, this.pausedUntil - now);
-    const until = (list: number[]) => list[0] + this.limits.windowMs + this.limits.marginMs - now + 1;
-    if (this.sent.length >= this.limits.perMinute) wait = Math.max(wait, until(this.sent));
-    if (batch && this.batches.length >= this.limits.batchPerMinute) wait = Math.max(wait, until(this.batches));
+    // the oldest entries that must leave the window before one more fits this instance's part
+    const over = (list: number[], limit: number) => list[list.length - this.part(limit)] as number;
+    const untilRoom = (list: number[], limit: number) => over(list, limit) + this.limits.windowMs + this.limits.marginMs - now + 1;
+    if (this.sent.length >= this.part(this.limits.perMinute)) wait = Math.max(wait, untilRoom(this.sent, this.limits.perMinute));
+    if (batch && this.batches.length >= this.part(this.limits.batchPerMinute)) wait = Math.max(wait, untilRoom(this.batches, this.limits.batchPerMinute));
     return wait;
   }
 
@@ -80,7 +107,7 @@ export class RealmThrottle {
     this.pumping = true;
     try {
       while (this.queue.length > 0) {
-        if (this.inFlight >= this.limits.concurrent) {
+        if (this.inFlight >= this.part(this.limits.concurrent)) {
           await new Promise<void>((r) => (this.slotFreed = r));
           continue;
         }
