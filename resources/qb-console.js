@@ -93,6 +93,8 @@
     this.connectionId = undefined;
     this.connections = [];
     this.state = {};
+    /** Messages that outlive a re-drawn card (a finished Connect), by connection id. */
+    this.notices = {};
     this.refreshTimer = undefined;
     this.build();
   }
@@ -152,9 +154,11 @@
     window.addEventListener('message', function (e) {
       var d = e.data;
       if (!d || d.source !== 'qbo-connection' || e.origin !== location.origin) return;
+      // Kept beside the connection (not only in its card): a live refresh re-draws the cards meanwhile.
+      if (d.ok) self.notices[d.nodeId] = self.t('connections.connected', { realmId: d.realmId });
       Promise.resolve(self.refreshData()).then(function () {
         var area = self.panel.querySelector('[data-qbc="connection-' + d.nodeId + '"] > .qbc-msg');
-        if (area && d.ok) self.showOk(area, self.t('connections.connected', { realmId: d.realmId }));
+        if (area && d.ok) self.showOk(area, self.notices[d.nodeId]);
       });
     });
     this.reload();
@@ -334,6 +338,7 @@
         var list = clear(st.list);
         self.connections.forEach(function (c) {
           var msg = h('div.qbc-msg');
+          if (self.notices[c.id]) self.showOk(msg, self.notices[c.id]);
           var mirror = Object.keys(c.mirror || {}).map(function (entity) {
             var m = c.mirror[entity];
             return h('li', { 'data-qbc': 'mirror-' + entity }, m.syncedAt

@@ -149,6 +149,11 @@ describe('the QuickBooks console in Chromium', { skip: skipReason ?? false, time
       throw new Error(`${err.message}: ${popup.url()} ${await popup.textContent('body').catch(() => '')}`);
     });
     await page.waitForFunction((sel: string) => /Connected to QuickBooks company/.test(document.querySelector(sel)?.textContent ?? ''), `${q('connection-bt-qbo')}`);
+    // A refresh (a live update, or Refresh) re-draws the cards: the message stays beside its connection.
+    await page.evaluate((sel: string) => document.querySelector(sel)?.setAttribute('data-before-refresh', '1'), `${q('connection-bt-qbo')}`);
+    await page.click(q('refresh'));
+    await page.waitForSelector(`${q('connection-bt-qbo')}:not([data-before-refresh])`);
+    assert.match(await page.textContent(q('connection-bt-qbo')) ?? '', /Connected to QuickBooks company/);
     await popup.close();
     const status = await admin('GET', '/qbsync/console/api/connections/bt-qbo', 'admin');
     assert.equal(status.body.state, 'connected');
