@@ -12,7 +12,8 @@ import type { Company } from '../../../nodes/lib/company/types';
 import { registerConsoleRoutes } from '../../../nodes/lib/node-red/console-routes';
 import { companyTopic, Store, type StoreMessage } from '../../../nodes/lib/store';
 import { channelOf } from '../../../nodes/lib/store/events';
-import { PG_URL, pgQuery, pgSkip, testSchema } from '../../support/pg';
+import { Instances } from '../../support/instances';
+import { pgQuery, pgSkip } from '../../support/pg';
 import { tempDir } from '../../support/tmp';
 import { eventually, sleep } from '../../support/wait';
 import { TestCompany } from '../handlers/support';
@@ -92,8 +93,7 @@ describe('console live updates on nedb (one process)', () => {
 });
 
 describe('console live updates across two instances on PostgreSQL', { skip: pgSkip() }, () => {
-  const tmp = tempDir('qbsync-live-pg-');
-  const schema = testSchema('live');
+  const group = new Instances('live');
   let storeA: Store;
   let storeB: Store;
   let a: TestCompany;
@@ -104,8 +104,8 @@ describe('console live updates across two instances on PostgreSQL', { skip: pgSk
   const relayed: StoreMessage[] = [];
 
   before(async () => {
-    storeA = await Store.open(path.join(tmp.dir, 'a'), { url: PG_URL, schema });
-    storeB = await Store.open(path.join(tmp.dir, 'b'), { url: PG_URL, schema });
+    storeA = await group.add();
+    storeB = await group.add();
     a = new TestCompany('co-live', 'qbo', storeA, { invoiceCreation: true });
     b = new TestCompany('co-live', 'qbo', storeB, { invoiceCreation: true });
     storeA.events.subscribe(companyTopic('console', a.id), (m) => relayed.push(m));
@@ -118,9 +118,7 @@ describe('console live updates across two instances on PostgreSQL', { skip: pgSk
   after(async () => {
     await a?.close();
     await b?.close();
-    await storeA?.close();
-    await storeB?.close();
-    tmp.cleanup();
+    await group.close();
   });
 
   it('an event raised on A reaches the consoles on B once, and A\'s once (never sent back)', async () => {
@@ -167,8 +165,8 @@ describe('console live updates across two instances on PostgreSQL', { skip: pgSk
 
   it('event names B does not know are dropped (anyone may send on the channel)', async () => {
     const pushed = of(onB.comms, b).length;
-    await pgQuery('SELECT pg_notify($1, $2)', [channelOf(schema), JSON.stringify({ o: 'elsewhere', t: companyTopic('console', b.id), p: { events: ['<script>', 'linked', 42] } })]);
-    await pgQuery('SELECT pg_notify($1, $2)', [channelOf(schema), JSON.stringify({ o: 'elsewhere', t: companyTopic('console', b.id), p: { events: 'status' } })]);
+    await pgQuery('SELECT pg_notify($1, $2)', [channelOf(group.schema), JSON.stringify({ o: 'elsewhere', t: companyTopic('console', b.id), p: { events: ['<script>', 'linked', 42] } })]);
+    await pgQuery('SELECT pg_notify($1, $2)', [channelOf(group.schema), JSON.stringify({ o: 'elsewhere', t: companyTopic('console', b.id), p: { events: 'status' } })]);
     await eventually('B\'s push', () => of(onB.comms, b).length === pushed + 1);
     assert.deepEqual(of(onB.comms, b).at(-1)!.data.events, ['linked']);
   });

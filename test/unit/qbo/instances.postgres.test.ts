@@ -14,7 +14,7 @@ import { OnlineCompany } from '../../../nodes/lib/company/qbo/online-company';
 import { RealmThrottle } from '../../../nodes/lib/company/qbo/throttle';
 import { TokenManager } from '../../../nodes/lib/company/qbo/tokens';
 import { jobTag, RANK, type JobKind, type WritePayload } from '../../../nodes/lib/jobs';
-import { TokenVault, type Store } from '../../../nodes/lib/store';
+import { TokenVault, type Store, type StoreOptions } from '../../../nodes/lib/store';
 import { startQboSimulator, type QboSimulator } from '../../sim/qbo/server';
 import { Instances } from '../../support/instances';
 import { pgQuery, pgSkip } from '../../support/pg';
@@ -46,12 +46,17 @@ describe('QuickBooks Online on two instances sharing one PostgreSQL store', { sk
     for (const s of sims) await s.close();
     for (const g of groups) await g.close();
   });
+  /** A group of instances on a schema of its own and the simulator, both closed after the file. */
+  const setting = async (label: string, options: StoreOptions = {}) => {
+    const g = new Instances(label, options);
+    groups.push(g);
+    const simulation = await simulated();
+    sims.push(simulation.sim);
+    return { g, ...simulation };
+  };
 
   it('tokens: both instances refreshing at once make one refresh grant and end with the same valid, stored token', async () => {
-    const g = new Instances('qbo_tokens');
-    groups.push(g);
-    const { sim, clock, key, connect } = await simulated();
-    sims.push(sim);
+    const { g, sim, clock, key, connect } = await setting('qbo_tokens');
     const a = connect(await g.add());
     const b = connect(await g.add());
     const first = toTokenSet(sim.realmId, sim.issueTokens(), clock.now());
@@ -75,10 +80,7 @@ describe('QuickBooks Online on two instances sharing one PostgreSQL store', { sk
   });
 
   it("Intuit's limits are the realm's: two instances sending for it keep to half of them each, one alone to all of them", async () => {
-    const g = new Instances('qbo_share');
-    groups.push(g);
-    const { sim, clock, key, connect } = await simulated();
-    sims.push(sim);
+    const { g, sim, clock, key, connect } = await setting('qbo_share');
     const stores = [await g.add({ leaseMs: 600 }), await g.add({ leaseMs: 600 })];
     const conns = stores.map(connect);
     await conns[0].vault.save(key, toTokenSet(sim.realmId, sim.issueTokens(), clock.now()));
@@ -97,10 +99,7 @@ describe('QuickBooks Online on two instances sharing one PostgreSQL store', { sk
   });
 
   it('a few hundred jobs enqueued through both instances: each record exactly once in QuickBooks', async () => {
-    const g = new Instances('qbo_e2e');
-    groups.push(g);
-    const { sim, clock, key, connect } = await simulated();
-    sims.push(sim);
+    const { g, sim, clock, key, connect } = await setting('qbo_e2e');
     const income = sim.seed('Account', [{ Name: 'Sales of Product Income', AccountType: 'Income' }])[0].Id as string;
     const itemId = sim.seed('Item', [{ Name: 'Kumamoto 60ct', Type: 'NonInventory', IncomeAccountRef: { value: income } }])[0].Id as string;
     const stores = [await g.add(), await g.add()];
@@ -162,10 +161,7 @@ describe('QuickBooks Online on two instances sharing one PostgreSQL store', { sk
   });
 
   it('an instance whose heartbeat fails pauses sending (and says so) until it goes through again', async () => {
-    const g = new Instances('qbo_paused', { leaseMs: 600 });
-    groups.push(g);
-    const { sim, clock, key, connect } = await simulated();
-    sims.push(sim);
+    const { g, sim, clock, key, connect } = await setting('qbo_paused', { leaseMs: 600 });
     const income = sim.seed('Account', [{ Name: 'Sales of Product Income', AccountType: 'Income' }])[0].Id as string;
     const itemId = sim.seed('Item', [{ Name: 'Kumamoto 60ct', Type: 'NonInventory', IncomeAccountRef: { value: income } }])[0].Id as string;
     const customerId = sim.seed('Customer', [{ DisplayName: 'Oyster Bay Co' }])[0].Id as string;
@@ -203,10 +199,7 @@ describe('QuickBooks Online on two instances sharing one PostgreSQL store', { sk
 
   it('takeover: the jobs a stopped instance left sent are recovered by the other on its own timer, looked up, and completed exactly once', async () => {
     const LEASE = 2000;
-    const g = new Instances('qbo_takeover', { leaseMs: LEASE });
-    groups.push(g);
-    const { sim, clock, key, connect } = await simulated();
-    sims.push(sim);
+    const { g, sim, clock, key, connect } = await setting('qbo_takeover', { leaseMs: LEASE });
     const income = sim.seed('Account', [{ Name: 'Sales of Product Income', AccountType: 'Income' }])[0].Id as string;
     const itemId = sim.seed('Item', [{ Name: 'Kumamoto 60ct', Type: 'NonInventory', IncomeAccountRef: { value: income } }])[0].Id as string;
     const customerId = sim.seed('Customer', [{ DisplayName: 'Oyster Bay Co' }])[0].Id as string;

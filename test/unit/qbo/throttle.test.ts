@@ -3,23 +3,25 @@ import { describe, it } from 'node:test';
 import { RealmThrottle } from '../../../nodes/lib/company/qbo/throttle';
 import { FakeClock } from './harness';
 
+/** The most requests `t` lets run at once, of `n` started together. */
+async function mostAtOnce(t: RealmThrottle, n: number): Promise<number> {
+  let running = 0;
+  let max = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
+    const release = await t.acquire();
+    running += 1;
+    max = Math.max(max, running);
+    await new Promise((r) => setImmediate(r));
+    running -= 1;
+    release();
+  }));
+  return max;
+}
+
 describe('per-realm throttle', () => {
   it('lets at most 10 requests run at once', async () => {
     const clock = new FakeClock();
-    const t = new RealmThrottle(clock);
-    let running = 0;
-    let max = 0;
-    await Promise.all(
-      Array.from({ length: 50 }, async () => {
-        const release = await t.acquire();
-        running += 1;
-        max = Math.max(max, running);
-        await new Promise((r) => setImmediate(r));
-        running -= 1;
-        release();
-      }),
-    );
-    assert.equal(max, 10);
+    assert.equal(await mostAtOnce(new RealmThrottle(clock), 50), 10);
   });
 
   it('starts at most 500 requests in any minute', async () => {
@@ -51,17 +53,7 @@ describe('per-realm throttle', () => {
     const t = new RealmThrottle(clock);
     t.setShares(2);
     assert.equal(t.sharedBy, 2);
-    let running = 0;
-    let max = 0;
-    await Promise.all(Array.from({ length: 30 }, async () => {
-      const release = await t.acquire();
-      running += 1;
-      max = Math.max(max, running);
-      await new Promise((r) => setImmediate(r));
-      running -= 1;
-      release();
-    }));
-    assert.equal(max, 5);
+    assert.equal(await mostAtOnce(t, 30), 5);
     const starts: number[] = [];
     await Promise.all(Array.from({ length: 41 }, async () => {
       (await t.acquire(true))();

@@ -5,19 +5,17 @@
  * connection was lost and the change missed (the gap drops every copy).
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Store } from '../../../nodes/lib/store';
-import { PG_URL, pgQuery, pgSkip, testSchema } from '../../support/pg';
-import { tempDir } from '../../support/tmp';
+import { Instances } from '../../support/instances';
+import { pgQuery, pgSkip } from '../../support/pg';
 import { eventually, sleep } from '../../support/wait';
 import { TestCompany } from '../handlers/support';
 
 const item = (id: string, name: string) => ({ id, name, active: true, data: { Name: name } });
 
 describe('one company on two instances sharing a PostgreSQL store', { skip: pgSkip() }, () => {
-  const tmp = tempDir('qbsync-instances-');
-  const schema = testSchema('instances');
+  const group = new Instances('instances');
   let storeA: Store;
   let storeB: Store;
   let a: TestCompany;
@@ -30,16 +28,14 @@ describe('one company on two instances sharing a PostgreSQL store', { skip: pgSk
   };
 
   before(async () => {
-    storeA = await Store.open(path.join(tmp.dir, 'a'), { url: PG_URL, schema });
+    storeA = await group.add();
     // B listens again only after 1–2 s once its connection is lost: time for a change it misses
-    storeB = await Store.open(path.join(tmp.dir, 'b'), { url: PG_URL, schema, events: { retryMs: 2_000 } });
+    storeB = await group.add({ events: { retryMs: 2_000 } });
   });
   after(async () => {
     await a?.close();
     await b?.close();
-    await storeA?.close();
-    await storeB?.close();
-    tmp.cleanup();
+    await group.close();
   });
 
   it('a mirror upsert and delete on A show in B\'s copy (which B had loaded before)', async () => {
